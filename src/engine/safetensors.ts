@@ -78,7 +78,7 @@ export function decodeSafetensors(buf: Uint8Array, source = 'buffer'): Loaded {
     if (end - begin !== count * BYTES[dtype] || dataStart + end > buf.length)
       fail(`tensor ${name}'s byte range [${begin}, ${end}) does not match its shape or the file size`);
     // Copy into an aligned buffer: typed arrays need aligned offsets.
-    const bytes = buf.slice(dataStart + begin, dataStart + end);
+    const bytes = new Uint8Array(buf.subarray(dataStart + begin, dataStart + end));
     const typed =
       dtype === 'float32'
         ? new Float32Array(bytes.buffer)

@@ -56,6 +56,7 @@ function toTyped(values: FlatData, dtype: DType): ArrayBufferView {
  * an explicit shape. The data is copied.
  */
 export function tensor(data: Nested | FlatData, shape?: number[], dtype: DType = 'float32'): Tensor {
+  if (typeof data === 'number' || typeof data === 'boolean') return tensor([Number(data)], shape ?? [], dtype);
   const nested = Array.isArray(data);
   const flat: FlatData = nested ? flatten(data as Nested[]) : (data as FlatData);
   const dims = shape ?? (nested ? inferShape(data as Nested) : [flat.length]);

@@ -1,0 +1,58 @@
+// tidy() frees what it made except what it returns; keep() opts out.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import * as E from '../../src/engine/index.js';
+
+describe('tensor scopes', () => {
+  test('tidy disposes intermediates and keeps returned tensors', () => {
+    const before = E.memory().liveTensors;
+    const out = E.tidy(() => {
+      const a = E.ones([3]);
+      const b = a.mul(2);
+      return { sum: b.add(1), list: [b.sub(1)] };
+    });
+    assert.equal(E.memory().liveTensors, before + 2);
+    assert.deepEqual(out.sum.toArray(), [3, 3, 3]);
+    out.sum.dispose();
+    out.list[0]!.dispose();
+    assert.equal(E.memory().liveTensors, before);
+  });
+
+  test('returned tensors move to the enclosing scope', () => {
+    const before = E.memory().liveTensors;
+    E.tidy(() => {
+      const inner = E.tidy(() => E.ones([2]));
+      assert.ok(!inner.isDisposed);
+      return undefined;
+    });
+    assert.equal(E.memory().liveTensors, before);
+  });
+
+  test('tidy frees everything when fn throws', () => {
+    const before = E.memory().liveTensors;
+    assert.throws(() =>
+      E.tidy(() => {
+        E.ones([2]);
+        throw new Error('boom');
+      }),
+    );
+    assert.equal(E.memory().liveTensors, before);
+  });
+
+  test('keep() survives the scope; async fns are refused', () => {
+    const kept = E.tidy(() => {
+      E.ones([1]).keep();
+      return E.zeros([1]).keep();
+    });
+    assert.ok(!kept.isDisposed);
+    kept.dispose();
+    assert.throws(() => E.tidy(async () => 1), /tidy: fn must be synchronous/);
+  });
+
+  test('noGrad stops gradient recording and restores it', () => {
+    const w = E.ones([2]).requiresGrad_(true).keep();
+    const y = E.noGrad(() => w.mul(2));
+    assert.equal(y.requiresGrad, false);
+    assert.equal(w.mul(2).requiresGrad, true);
+  });
+});
