@@ -91,13 +91,13 @@ Arg toArg(const Napi::Value& v) {
 }
 
 Napi::Object infoToJs(Napi::Env env, const fm::TensorInfo& info) {
-  Napi::MemoryManagement::AdjustExternalMemory(env, info.nbytes);
   auto o = Napi::Object::New(env);
   o.Set("id", Napi::Number::New(env, static_cast<double>(info.id)));
   o.Set("dtype", Napi::String::New(env, fm::dtypeName(info.dtype)));
   auto shape = Napi::Array::New(env, info.shape.size());
   for (size_t k = 0; k < info.shape.size(); ++k) shape.Set(k, Napi::Number::New(env, static_cast<double>(info.shape[k])));
   o.Set("shape", shape);
+  o.Set("nbytes", Napi::Number::New(env, static_cast<double>(info.nbytes)));
   return o;
 }
 
@@ -154,9 +154,15 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Release(const Napi::CallbackInfo& info) {
-  int64_t freed = fm::releaseTensor(info[0].As<Napi::Number>().Int64Value());
-  if (freed > 0) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -freed);
-  return Napi::Boolean::New(info.Env(), freed >= 0);
+  fm::releaseTensor(info[0].As<Napi::Number>().Int64Value());
+  return info.Env().Undefined();
+}
+
+// externalMemory(deltaBytes): tells V8 about native memory whose release
+// waits on the garbage collector (TypeScript decides which tensors count).
+Napi::Value ExternalMemory(const Napi::CallbackInfo& info) {
+  int64_t delta = info[0].As<Napi::Number>().Int64Value();
+  return Napi::Number::New(info.Env(), static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(info.Env(), delta)));
 }
 
 Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -248,10 +254,12 @@ Napi::Value DetectKeypoints(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  fm::tuneAllocator();
   exports.Set("createTensor", Napi::Function::New(env, CreateTensor));
   exports.Set("op", Napi::Function::New(env, Op));
   exports.Set("read", Napi::Function::New(env, Read));
   exports.Set("release", Napi::Function::New(env, Release));
+  exports.Set("externalMemory", Napi::Function::New(env, ExternalMemory));
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled));
   exports.Set("threads", Napi::Function::New(env, Threads));

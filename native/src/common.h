@@ -58,6 +58,7 @@ int64_t liveTensorBytes();
 bool setGradEnabled(bool enabled);  // returns the previous mode
 int setThreads(int n);  // n <= 0 only reads; returns the thread count
 void manualSeed(uint64_t seed);
+void tuneAllocator();  // once, at load
 
 // ---- ops.cc: every op by name -----------------------------------------
 std::vector<TensorInfo> runOp(const std::string& name, const std::vector<Arg>& args);

@@ -12,6 +12,7 @@ export interface TensorInfo {
   id: number;
   dtype: DType;
   shape: number[];
+  nbytes: number;
 }
 
 export interface KeypointOptions {
@@ -36,7 +37,8 @@ export interface NativeAddon {
   createTensor(dtype: DType, shape: number[], data: ArrayBufferView): TensorInfo;
   op(name: string, args: OpArg[]): TensorInfo[];
   read(id: number): ArrayBuffer;
-  release(id: number): boolean;
+  release(id: number): void;
+  externalMemory(deltaBytes: number): number;
   stats(): { liveTensors: number; liveBytes: number };
   setGradEnabled(enabled: boolean): boolean;
   threads(n?: number): number;

@@ -6,19 +6,26 @@ export interface Scoped {
   dispose(): void;
   readonly isDisposed: boolean;
   kept: boolean;
+  /** Called once the object's life no longer ends with a scope. */
+  unscoped(): void;
 }
 
 const scopes: Set<Scoped>[] = [];
 
-/** Called by every new tensor. */
-export function track(t: Scoped): void {
-  scopes[scopes.length - 1]?.add(t);
+/** Called by every new tensor; returns whether a scope now owns it. */
+export function track(t: Scoped): boolean {
+  const top = scopes[scopes.length - 1];
+  top?.add(t);
+  return top !== undefined;
 }
 
 /** Excludes a tensor from every enclosing scope: it lives until dispose(). */
 export function keep<T extends Scoped>(t: T): T {
-  t.kept = true;
-  for (const s of scopes) s.delete(t);
+  if (!t.kept) {
+    t.kept = true;
+    for (const s of scopes) s.delete(t);
+    t.unscoped();
+  }
   return t;
 }
 
@@ -39,14 +46,16 @@ export function tidy<T>(fn: () => T): T {
   collect(result, returned, 0);
   const parent = scopes[scopes.length - 1];
   for (const t of scope) {
-    if (returned.has(t)) parent?.add(t);
-    else if (!t.kept) t.dispose();
+    if (returned.has(t)) {
+      if (parent) parent.add(t);
+      else t.unscoped();
+    } else if (!t.kept) t.dispose();
   }
   return result;
 }
 
 function isScoped(v: unknown): v is Scoped {
-  return typeof v === 'object' && v !== null && 'dispose' in v && 'kept' in v && 'isDisposed' in v;
+  return typeof v === 'object' && v !== null && 'dispose' in v && 'kept' in v && 'unscoped' in v;
 }
 
 // Finds tensors in what fn returned: a tensor, or arrays/plain objects/maps of them.

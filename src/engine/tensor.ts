@@ -9,7 +9,10 @@ export type { DType } from './native.js';
 export type TypedData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 
 // Frees native memory of tensors that were dropped without dispose().
-const finalizer = new FinalizationRegistry<number>((id) => native.release(id));
+const finalizer = new FinalizationRegistry<{ id: number; reported: number }>((held) => {
+  native.release(held.id);
+  if (held.reported) native.externalMemory(-held.reported);
+});
 
 export class Tensor {
   readonly id: number;
@@ -17,13 +20,27 @@ export class Tensor {
   readonly dtype: DType;
   kept = false;
   #disposed = false;
+  readonly #nbytes: number;
+  // Bytes reported to V8 as external memory. Only tensors whose release
+  // waits on the GC are reported: reporting every scoped temporary made V8
+  // collect once per training step for nothing (+15% step time, measured).
+  readonly #held: { id: number; reported: number };
 
   constructor(info: TensorInfo) {
     this.id = info.id;
     this.shape = info.shape;
     this.dtype = info.dtype;
-    finalizer.register(this, info.id, this);
-    track(this);
+    this.#nbytes = info.nbytes;
+    this.#held = { id: info.id, reported: 0 };
+    finalizer.register(this, this.#held, this);
+    if (!track(this)) this.unscoped();
+  }
+
+  /** The scope no longer frees this tensor: V8 must account for it. */
+  unscoped(): void {
+    if (this.#held.reported || this.#disposed || !this.#nbytes) return;
+    this.#held.reported = this.#nbytes;
+    native.externalMemory(this.#nbytes);
   }
 
   get rank(): number {
@@ -44,6 +61,7 @@ export class Tensor {
     this.#disposed = true;
     finalizer.unregister(this);
     native.release(this.id);
+    if (this.#held.reported) native.externalMemory(-this.#held.reported);
   }
 
   /** Keeps this tensor alive past the enclosing tidy() scopes. */

@@ -56,3 +56,21 @@ describe('tensor scopes', () => {
     assert.equal(w.mul(2).requiresGrad, true);
   });
 });
+
+describe('garbage collection of unscoped tensors', () => {
+  test('tensors dropped without dispose() are freed by the GC finalizer', async (t) => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (!gc) return t.skip('needs node --expose-gc (npm test passes it)');
+    const before = E.memory().liveTensors;
+    (() => {
+      for (let i = 0; i < 50; i++) E.ones([1000]);
+    })();
+    assert.equal(E.memory().liveTensors, before + 50);
+    for (let i = 0; i < 10 && E.memory().liveTensors > before; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Earlier tests' unreferenced tensors may go too, hence <=.
+    assert.ok(E.memory().liveTensors <= before, `${E.memory().liveTensors} live, ${before} before`);
+  });
+});
