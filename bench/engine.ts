@@ -150,5 +150,8 @@ for (const r of rows)
   console.log(
     `| ${r.work} | ${r.fewmarkMs.toFixed(1)} | ${r.fewmarkGflops.toFixed(1)} | ${r.plainMs.toFixed(1)} | ${r.plainGflops.toFixed(1)} | ${r.overheadPct >= 0 ? '+' : ''}${r.overheadPct.toFixed(1)}% | ${r.target} |`,
   );
-console.log('\nGFLOP/s counts convolution and matmul FLOPs only (2 per multiply-add). Overhead target: <= 5%.');
-if (args.json) await writeFileAtomic(args.json, JSON.stringify({ cpu, threads, reps, rounds, rows }, null, 2));
+console.log(
+  '\nGFLOP/s counts convolution and matmul FLOPs only (2 per multiply-add). Overhead target: <= 5%.',
+);
+if (args.json)
+  await writeFileAtomic(args.json, JSON.stringify({ cpu, threads, reps, rounds, rows }, null, 2));

@@ -13,7 +13,10 @@ export function invalidArgument(fn: string, name: string, expected: string, actu
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value))
-    return `[${value.slice(0, 6).map((v) => (typeof v === 'number' ? String(v) : describe(v))).join(', ')}${value.length > 6 ? ', ...' : ''}]`;
+    return `[${value
+      .slice(0, 6)
+      .map((v) => (typeof v === 'number' ? String(v) : describe(v)))
+      .join(', ')}${value.length > 6 ? ', ...' : ''}]`;
   if (typeof value === 'object' && value && 'shape' in value && 'dtype' in value) {
     const t = value as { shape: readonly number[]; dtype: string };
     return `a ${t.dtype} tensor of shape [${t.shape.join(', ')}]`;

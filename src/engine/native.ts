@@ -31,7 +31,15 @@ export interface KeypointOptions {
 }
 
 /** A value an op accepts: tensors travel as objects with an `id`. */
-export type OpArg = { id: number } | number | boolean | string | null | undefined | number[] | { id: number }[];
+export type OpArg =
+  | { id: number }
+  | number
+  | boolean
+  | string
+  | null
+  | undefined
+  | number[]
+  | { id: number }[];
 
 export interface NativeAddon {
   createTensor(dtype: DType, shape: number[], data: ArrayBufferView): TensorInfo;
@@ -78,7 +86,9 @@ function load(): NativeAddon {
     const hint = /cannot open shared object/.test(message)
       ? `libtorch or OpenCV is missing: ${APT_LINE}`
       : 'rebuild it: npm run build:native';
-    throw new Error(`fewmark's native engine at ${path} failed to load: ${message}\nPossible solution: ${hint}`);
+    throw new Error(
+      `fewmark's native engine at ${path} failed to load: ${message}\nPossible solution: ${hint}`,
+    );
   }
 }
 

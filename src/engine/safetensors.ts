@@ -7,8 +7,16 @@ import type { DType } from './native.js';
 import { tensor } from './ops/create.js';
 import type { Tensor } from './tensor.js';
 
-const TO_FILE: Record<DType, string> = { float32: 'F32', float64: 'F64', int64: 'I64', bool: 'BOOL', uint8: 'U8' };
-const FROM_FILE: Record<string, DType> = Object.fromEntries(Object.entries(TO_FILE).map(([k, v]) => [v, k as DType]));
+const TO_FILE: Record<DType, string> = {
+  float32: 'F32',
+  float64: 'F64',
+  int64: 'I64',
+  bool: 'BOOL',
+  uint8: 'U8',
+};
+const FROM_FILE: Record<string, DType> = Object.fromEntries(
+  Object.entries(TO_FILE).map(([k, v]) => [v, k as DType]),
+);
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int64: 8, bool: 1, uint8: 1 };
 
 interface Entry {
@@ -18,7 +26,10 @@ interface Entry {
 }
 
 /** Encodes tensors (and string metadata) as one safetensors buffer list. */
-export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array[] {
+export function encodeSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array[] {
   const header: Record<string, Entry | Record<string, string>> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   const blobs: Uint8Array[] = [];
@@ -27,7 +38,11 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
     const t = tensors[name]!;
     const d = t.data();
     const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-    header[name] = { dtype: TO_FILE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
+    header[name] = {
+      dtype: TO_FILE[t.dtype],
+      shape: [...t.shape],
+      data_offsets: [offset, offset + bytes.length],
+    };
     blobs.push(bytes);
     offset += bytes.length;
   }

@@ -70,7 +70,8 @@ export class Tensor {
   }
 
   throwIfDisposed(fn: string): void {
-    if (this.#disposed) throw new Error(`${fn}: tensor of shape [${this.shape.join(', ')}] was already disposed`);
+    if (this.#disposed)
+      throw new Error(`${fn}: tensor of shape [${this.shape.join(', ')}] was already disposed`);
   }
 
   // ---- reading
@@ -96,7 +97,8 @@ export class Tensor {
   }
 
   item(): number {
-    if (this.size !== 1) throw new Error(`item: tensor must hold one value, it has shape [${this.shape.join(', ')}]`);
+    if (this.size !== 1)
+      throw new Error(`item: tensor must hold one value, it has shape [${this.shape.join(', ')}]`);
     return this.toArray()[0]!;
   }
 

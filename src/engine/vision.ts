@@ -41,7 +41,12 @@ export function encodeImage(image: Tensor, ext: '.png' | '.jpg' | '.bmp' | '.tif
 
 export type Interpolation = 'area' | 'linear' | 'cubic' | 'nearest';
 
-export function resizeImage(image: Tensor, width: number, height: number, interpolation: Interpolation = 'area') {
+export function resizeImage(
+  image: Tensor,
+  width: number,
+  height: number,
+  interpolation: Interpolation = 'area',
+) {
   require2d('resizeImage', image);
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0))
     throw new RangeError(`resizeImage: size must be positive integers, got ${width} x ${height}`);
@@ -51,6 +56,7 @@ export function resizeImage(image: Tensor, width: number, height: number, interp
 /** Key points of a uint8 image as a K x 5 float32 tensor: x, y, size, angle, response. */
 export function detectKeypoints(image: Tensor, options: KeypointOptions): Tensor {
   require2d('detectKeypoints', image);
-  if (image.dtype !== 'uint8') throw new TypeError(`detectKeypoints: image must be uint8, got ${image.dtype}`);
+  if (image.dtype !== 'uint8')
+    throw new TypeError(`detectKeypoints: image must be uint8, got ${image.dtype}`);
   return new Tensor(call('detectKeypoints', () => native.detectKeypoints(image.id, options)));
 }

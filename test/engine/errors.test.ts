@@ -14,7 +14,8 @@ const cases: Case[] = [
   {
     name: 'broadcast shape mismatch (ATen message)',
     run: () => tensor([1, 2]).add(tensor([1, 2, 3])),
-    error: /^add: The size of tensor a \(2\) must match the size of tensor b \(3\) at non-singleton dimension 0$/,
+    error:
+      /^add: The size of tensor a \(2\) must match the size of tensor b \(3\) at non-singleton dimension 0$/,
   },
   {
     name: 'matmul inner dimensions',
@@ -34,7 +35,8 @@ const cases: Case[] = [
   {
     name: 'conv2d dtype',
     run: () => F.conv2d(E.zeros([1, 3, 8, 8], 'int64'), E.zeros([4, 3, 3, 3])),
-    error: /^conv2d: expected a float32 or float64 tensor for input but received a int64 tensor of shape \[1, 3, 8, 8\]$/,
+    error:
+      /^conv2d: expected a float32 or float64 tensor for input but received a int64 tensor of shape \[1, 3, 8, 8\]$/,
   },
   {
     name: 'cross entropy target dtype',
@@ -76,10 +78,13 @@ const cases: Case[] = [
 describe('bad arguments', () => {
   for (const c of cases) {
     test(c.name, () => {
-      assert.throws(() => E.tidy(c.run), (err: Error) => {
-        assert.match(err.message, c.error);
-        return true;
-      });
+      assert.throws(
+        () => E.tidy(c.run),
+        (err: Error) => {
+          assert.match(err.message, c.error);
+          return true;
+        },
+      );
     });
   }
 

@@ -68,7 +68,12 @@ describe('gradients against finite differences', () => {
   });
 
   test('normalize', () => {
-    gradcheck('normalize', () => [E.randn([2, 5, 3], 'float64')], ([x]) => F.normalize(x!, 2, 1), [0]);
+    gradcheck(
+      'normalize',
+      () => [E.randn([2, 5, 3], 'float64')],
+      ([x]) => F.normalize(x!, 2, 1),
+      [0],
+    );
   });
 
   test('grid_sample (input and grid) and affine_grid', () => {
@@ -93,6 +98,11 @@ describe('gradients against finite differences', () => {
       ([x, w]) => F.batchNorm(x!, { weight: w, training: true }),
       [0, 1],
     );
-    gradcheck('log_softmax', () => [E.randn([2, 5], 'float64')], ([x]) => F.logSoftmax(x!, 1), [0]);
+    gradcheck(
+      'log_softmax',
+      () => [E.randn([2, 5], 'float64')],
+      ([x]) => F.logSoftmax(x!, 1),
+      [0],
+    );
   });
 });

@@ -5,10 +5,11 @@ import * as E from '../../src/engine/index.js';
 import { F, type Tensor, tensor } from '../../src/engine/index.js';
 import { assertClose } from '../helpers.js';
 
-const m = () => tensor([
-  [1, 2, 3],
-  [4, 5, 6],
-]);
+const m = () =>
+  tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
 
 interface Case {
   name: string;
@@ -35,8 +36,18 @@ const cases: Case[] = [
   { name: 'unsqueeze', run: () => m().unsqueeze(0), shape: [1, 2, 3], values: [1, 2, 3, 4, 5, 6] },
   { name: 'flip', run: () => m().flip([1]), shape: [2, 3], values: [3, 2, 1, 6, 5, 4] },
   { name: 'expand', run: () => tensor([[1], [2]]).expand([2, 3]), shape: [2, 3], values: [1, 1, 1, 2, 2, 2] },
-  { name: 'cat dim 1', run: () => E.cat([m(), m()], 1), shape: [2, 6], values: [1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6] },
-  { name: 'stack', run: () => E.stack([tensor([1, 2]), tensor([3, 4])], 1), shape: [2, 2], values: [1, 3, 2, 4] },
+  {
+    name: 'cat dim 1',
+    run: () => E.cat([m(), m()], 1),
+    shape: [2, 6],
+    values: [1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6],
+  },
+  {
+    name: 'stack',
+    run: () => E.stack([tensor([1, 2]), tensor([3, 4])], 1),
+    shape: [2, 2],
+    values: [1, 3, 2, 4],
+  },
   {
     name: 'index_select',
     run: () => m().indexSelect(1, tensor([2, 0], [2], 'int64')),
@@ -55,11 +66,27 @@ const cases: Case[] = [
     shape: [2, 3],
     values: [0, 0, 0, 4, 5, 6],
   },
-  { name: 'where scalars', run: () => E.where(m().gt(3), 1, -1), shape: [2, 3], values: [-1, -1, -1, 1, 1, 1], dtype: 'int64' },
-  { name: 'pad', run: () => E.pad(tensor([[1, 2]]), [1, 0], 'constant', 9), shape: [1, 3], values: [9, 1, 2] },
+  {
+    name: 'where scalars',
+    run: () => E.where(m().gt(3), 1, -1),
+    shape: [2, 3],
+    values: [-1, -1, -1, 1, 1, 1],
+    dtype: 'int64',
+  },
+  {
+    name: 'pad',
+    run: () => E.pad(tensor([[1, 2]]), [1, 0], 'constant', 9),
+    shape: [1, 3],
+    values: [9, 1, 2],
+  },
   // element-wise
   { name: 'add tensor', run: () => m().add(m()), shape: [2, 3], values: [2, 4, 6, 8, 10, 12] },
-  { name: 'add broadcast', run: () => m().add(tensor([10, 20, 30])), shape: [2, 3], values: [11, 22, 33, 14, 25, 36] },
+  {
+    name: 'add broadcast',
+    run: () => m().add(tensor([10, 20, 30])),
+    shape: [2, 3],
+    values: [11, 22, 33, 14, 25, 36],
+  },
   { name: 'sub scalar', run: () => m().sub(1), shape: [2, 3], values: [0, 1, 2, 3, 4, 5] },
   { name: 'mul scalar', run: () => m().mul(0.5), shape: [2, 3], values: [0.5, 1, 1.5, 2, 2.5, 3] },
   { name: 'div', run: () => m().div(m()), shape: [2, 3], values: [1, 1, 1, 1, 1, 1] },
@@ -73,7 +100,13 @@ const cases: Case[] = [
   { name: 'atan2', run: () => E.atan2(tensor([1]), tensor([1])), shape: [1], values: [Math.PI / 4] },
   { name: 'eq', run: () => m().eq(2), shape: [2, 3], values: [0, 1, 0, 0, 0, 0], dtype: 'bool' },
   { name: 'floor', run: () => E.unary('floor', tensor([1.5, -1.5])), shape: [2], values: [1, -2] },
-  { name: 'to int64', run: () => tensor([1.7, -1.7]).to('int64'), shape: [2], values: [1, -1], dtype: 'int64' },
+  {
+    name: 'to int64',
+    run: () => tensor([1.7, -1.7]).to('int64'),
+    shape: [2],
+    values: [1, -1],
+    dtype: 'int64',
+  },
   // activations
   { name: 'relu', run: () => F.relu(tensor([-1, 2])), shape: [2], values: [0, 2] },
   { name: 'leaky_relu', run: () => F.leakyRelu(tensor([-1, 2]), 0.1), shape: [2], values: [-0.1, 2] },
@@ -97,12 +130,58 @@ const cases: Case[] = [
   { name: 'mean keepdim', run: () => m().mean(1, true), shape: [2, 1], values: [2, 5] },
   { name: 'max dims', run: () => m().max(0), shape: [3], values: [4, 5, 6] },
   { name: 'min all', run: () => m().min(), shape: [], values: [1] },
-  { name: 'argmax dim', run: () => tensor([[1, 9, 3], [7, 2, 0]]).argmax(1), shape: [2], values: [1, 0], dtype: 'int64' },
-  { name: 'maxDim values', run: () => E.maxDim(tensor([[1, 9], [7, 2]]), 1).values, shape: [2], values: [9, 7] },
-  { name: 'maxDim indices', run: () => E.maxDim(tensor([[1, 9], [7, 2]]), 1).indices, shape: [2], values: [1, 0], dtype: 'int64' },
+  {
+    name: 'argmax dim',
+    run: () =>
+      tensor([
+        [1, 9, 3],
+        [7, 2, 0],
+      ]).argmax(1),
+    shape: [2],
+    values: [1, 0],
+    dtype: 'int64',
+  },
+  {
+    name: 'maxDim values',
+    run: () =>
+      E.maxDim(
+        tensor([
+          [1, 9],
+          [7, 2],
+        ]),
+        1,
+      ).values,
+    shape: [2],
+    values: [9, 7],
+  },
+  {
+    name: 'maxDim indices',
+    run: () =>
+      E.maxDim(
+        tensor([
+          [1, 9],
+          [7, 2],
+        ]),
+        1,
+      ).indices,
+    shape: [2],
+    values: [1, 0],
+    dtype: 'int64',
+  },
   { name: 'topk values', run: () => E.topk(tensor([3, 1, 4, 1, 5]), 2).values, shape: [2], values: [5, 4] },
-  { name: 'topk indices', run: () => E.topk(tensor([3, 1, 4, 1, 5]), 2).indices, shape: [2], values: [4, 2], dtype: 'int64' },
-  { name: 'topk smallest', run: () => E.topk(tensor([3, 1, 4]), 1, 0, false).values, shape: [1], values: [1] },
+  {
+    name: 'topk indices',
+    run: () => E.topk(tensor([3, 1, 4, 1, 5]), 2).indices,
+    shape: [2],
+    values: [4, 2],
+    dtype: 'int64',
+  },
+  {
+    name: 'topk smallest',
+    run: () => E.topk(tensor([3, 1, 4]), 1, 0, false).values,
+    shape: [1],
+    values: [1],
+  },
   { name: 'logsumexp', run: () => E.logsumexp(tensor([0, 0]), 0), shape: [], values: [Math.log(2)] },
   { name: 'std', run: () => E.std(tensor([1, 3])), shape: [], values: [Math.SQRT2] },
   { name: 'norm', run: () => E.norm(tensor([3, 4])), shape: [], values: [5] },
@@ -116,7 +195,14 @@ const cases: Case[] = [
   },
   {
     name: 'bmm',
-    run: () => E.bmm(tensor([[[1, 2]], [[3, 4]]]), tensor([[[1], [1]], [[2], [0]]])),
+    run: () =>
+      E.bmm(
+        tensor([[[1, 2]], [[3, 4]]]),
+        tensor([
+          [[1], [1]],
+          [[2], [0]],
+        ]),
+      ),
     shape: [2, 1, 1],
     values: [3, 6],
   },
@@ -125,7 +211,11 @@ const cases: Case[] = [
   {
     name: 'conv2d 2x2 kernel',
     run: () =>
-      F.conv2d(tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]), tensor([1, 0, 0, -1], [1, 1, 2, 2]), tensor([10])),
+      F.conv2d(
+        tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]),
+        tensor([1, 0, 0, -1], [1, 1, 2, 2]),
+        tensor([10]),
+      ),
     shape: [1, 1, 2, 2],
     values: [10 - 4, 10 - 4, 10 - 4, 10 - 4],
   },
@@ -138,7 +228,9 @@ const cases: Case[] = [
   {
     name: 'conv2d dilation 2',
     run: () =>
-      F.conv2d(tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]), E.ones([1, 1, 2, 2]), null, { dilation: 2 }),
+      F.conv2d(tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]), E.ones([1, 1, 2, 2]), null, {
+        dilation: 2,
+      }),
     shape: [1, 1, 1, 1],
     values: [1 + 3 + 7 + 9],
   },
@@ -181,14 +273,26 @@ const cases: Case[] = [
   },
   {
     name: 'affine_grid identity',
-    run: () => F.affineGrid(tensor([[[1, 0, 0], [0, 1, 0]]]), [1, 1, 1, 2], true),
+    run: () =>
+      F.affineGrid(
+        tensor([
+          [
+            [1, 0, 0],
+            [0, 1, 0],
+          ],
+        ]),
+        [1, 1, 1, 2],
+        true,
+      ),
     shape: [1, 1, 2, 2],
     values: [-1, 0, 1, 0],
   },
   {
     name: 'grid_sample midpoint',
     run: () =>
-      F.gridSample(tensor([0, 10, 20, 30], [1, 1, 2, 2]), tensor([0, 0], [1, 1, 1, 2]), { alignCorners: true }),
+      F.gridSample(tensor([0, 10, 20, 30], [1, 1, 2, 2]), tensor([0, 0], [1, 1, 1, 2]), {
+        alignCorners: true,
+      }),
     shape: [1, 1, 1, 1],
     values: [15],
   },
@@ -213,7 +317,12 @@ const cases: Case[] = [
   },
   // losses
   { name: 'mse_loss', run: () => F.mseLoss(tensor([1, 2]), tensor([0, 0])), shape: [], values: [2.5] },
-  { name: 'l1_loss sum', run: () => F.l1Loss(tensor([1, -2]), tensor([0, 0]), 'sum'), shape: [], values: [3] },
+  {
+    name: 'l1_loss sum',
+    run: () => F.l1Loss(tensor([1, -2]), tensor([0, 0]), 'sum'),
+    shape: [],
+    values: [3],
+  },
   {
     name: 'cross_entropy',
     run: () => F.crossEntropy(tensor([[0, Math.log(3)]]), tensor([1], [1], 'int64')),
@@ -254,7 +363,14 @@ describe('ops against hand-computed values', () => {
   test('batch_norm updates running statistics in place', () => {
     const mean = E.zeros([1]).keep();
     const variance = E.ones([1]).keep();
-    E.tidy(() => F.batchNorm(tensor([1, 3], [2, 1, 1, 1]), { training: true, runningMean: mean, runningVar: variance, momentum: 0.5 }));
+    E.tidy(() =>
+      F.batchNorm(tensor([1, 3], [2, 1, 1, 1]), {
+        training: true,
+        runningMean: mean,
+        runningVar: variance,
+        momentum: 0.5,
+      }),
+    );
     assertClose(mean.toArray(), [1], 1e-6);
     // unbiased variance of {1, 3} is 2: 0.5 * 1 + 0.5 * 2
     assertClose(variance.toArray(), [1.5], 1e-6);

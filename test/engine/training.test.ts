@@ -87,6 +87,9 @@ describe('training', () => {
     const same = E.tidy(() => a.forward(x).sub(b.forward(x)).abs().max().item());
     assert.equal(same, 0);
     const wrong = { ...a.stateDict(), 'classifier.weight': E.zeros([3, 8]) };
-    assert.throws(() => b.loadStateDict(wrong, 'model.safetensors'), /model\.safetensors has classifier\.weight of shape \[3, 8\], model needs \[2, 8\]/);
+    assert.throws(
+      () => b.loadStateDict(wrong, 'model.safetensors'),
+      /model\.safetensors has classifier\.weight of shape \[3, 8\], model needs \[2, 8\]/,
+    );
   });
 });

@@ -4,8 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import * as E from '../../src/engine/index.js';
 import type { Tensor } from '../../src/engine/index.js';
+import * as E from '../../src/engine/index.js';
 
 /** A grey test card: smooth gradient plus a few bright discs (corner-rich for detectors). */
 function testCard(width: number, height: number): Tensor {
@@ -54,7 +54,10 @@ describe('images through OpenCV', () => {
 
   test('corrupt or truncated bytes raise a clear error', () => {
     const png = E.tidy(() => E.encodeImage(testCard(32, 32), '.png'));
-    assert.throws(() => E.decodeImage(png.subarray(0, 20)), /^NativeError: decodeImage: not a readable image/);
+    assert.throws(
+      () => E.decodeImage(png.subarray(0, 20)),
+      /^NativeError: decodeImage: not a readable image/,
+    );
     assert.throws(() => E.decodeImage(new Uint8Array([1, 2, 3])), /not a readable image/);
   });
 
@@ -86,8 +89,13 @@ describe('images through OpenCV', () => {
     });
   });
 
-  const isbi = join(dirname(fileURLToPath(import.meta.url)), '../../../../shared/data/isbi2015/RawImage/TrainingData/001.jpg');
-  test('a real ISBI 2015 cephalogram decodes at 1935 x 2400 and has SIFT points', { skip: !existsSync(isbi) && 'needs ../shared/data/isbi2015 (absent in a user clone)' }, () => {
+  const isbi = join(
+    dirname(fileURLToPath(import.meta.url)),
+    '../../../../shared/data/isbi2015/RawImage/TrainingData/001.jpg',
+  );
+  test('a real ISBI 2015 cephalogram decodes at 1935 x 2400 and has SIFT points', {
+    skip: !existsSync(isbi) && 'needs ../shared/data/isbi2015 (absent in a user clone)',
+  }, () => {
     E.tidy(() => {
       const img = E.decodeImage(readFileSync(isbi));
       assert.deepEqual(img.pixels.shape, [2400, 1935]);

@@ -10,7 +10,11 @@ import { Layer } from './module.js';
 /** PyTorch's default init: uniform in ±1/sqrt(fanIn). */
 function uniformInit(shape: number[], fanIn: number): Tensor {
   const bound = 1 / Math.sqrt(fanIn);
-  return tidy(() => rand(shape).mul(2 * bound).sub(bound));
+  return tidy(() =>
+    rand(shape)
+      .mul(2 * bound)
+      .sub(bound),
+  );
 }
 
 function positiveInt(fn: string, name: string, v: number): number {
@@ -39,9 +43,14 @@ export class Conv2d extends Layer {
     positiveInt('Conv2d', 'outChannels', outChannels);
     positiveInt('Conv2d', 'kernelSize', kernelSize);
     if (inChannels % groups || outChannels % groups)
-      throw new RangeError(`Conv2d: ${inChannels} in and ${outChannels} out channels must divide by ${groups} groups`);
+      throw new RangeError(
+        `Conv2d: ${inChannels} in and ${outChannels} out channels must divide by ${groups} groups`,
+      );
     const fanIn = (inChannels / groups) * kernelSize * kernelSize;
-    this.weight = this.param('weight', uniformInit([outChannels, inChannels / groups, kernelSize, kernelSize], fanIn));
+    this.weight = this.param(
+      'weight',
+      uniformInit([outChannels, inChannels / groups, kernelSize, kernelSize], fanIn),
+    );
     this.bias = config.bias === false ? null : this.param('bias', uniformInit([outChannels], fanIn));
   }
   forward(x: Tensor): Tensor {
@@ -118,7 +127,8 @@ export class GroupNorm extends Layer {
     readonly eps = 1e-5,
   ) {
     super();
-    if (channels % groups) throw new RangeError(`GroupNorm: ${channels} channels do not split into ${groups} groups`);
+    if (channels % groups)
+      throw new RangeError(`GroupNorm: ${channels} channels do not split into ${groups} groups`);
     this.weight = this.param('weight', ones([channels]));
     this.bias = this.param('bias', zeros([channels]));
   }

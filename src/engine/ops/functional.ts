@@ -33,7 +33,15 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: Conv2
     throw new RangeError(
       `conv2d: input has ${x.shape[1]} channels but weight expects ${weight.shape[1]! * groups} (${weight.shape[1]} x ${groups} groups)`,
     );
-  return run1('conv2d', [x, weight, bias, pair(o.stride ?? 1), pair(o.padding ?? 0), pair(o.dilation ?? 1), groups]);
+  return run1('conv2d', [
+    x,
+    weight,
+    bias,
+    pair(o.stride ?? 1),
+    pair(o.padding ?? 0),
+    pair(o.dilation ?? 1),
+    groups,
+  ]);
 }
 
 export interface ConvTranspose2dOptions extends Conv2dOptions {
@@ -41,7 +49,12 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 }
 
 /** x [N, Cin, H, W], weight [Cin, Cout/groups, kH, kW]. */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvTranspose2dOptions = {}) {
+export function convTranspose2d(
+  x: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  o: ConvTranspose2dOptions = {},
+) {
   requireRank('convTranspose2d', 'input', x, 4);
   requireRank('convTranspose2d', 'weight', weight, 4);
   return run1('conv_transpose2d', [
@@ -56,12 +69,24 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   ]);
 }
 
-export function maxPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0, ceilMode = false): Tensor {
+export function maxPool2d(
+  x: Tensor,
+  kernel: Pair,
+  stride?: Pair,
+  padding: Pair = 0,
+  ceilMode = false,
+): Tensor {
   requireRank('maxPool2d', 'input', x, 4);
   return run1('max_pool2d', [x, pair(kernel), pair(stride ?? kernel), pair(padding), [1, 1], ceilMode]);
 }
 
-export function avgPool2d(x: Tensor, kernel: Pair, stride?: Pair, padding: Pair = 0, ceilMode = false): Tensor {
+export function avgPool2d(
+  x: Tensor,
+  kernel: Pair,
+  stride?: Pair,
+  padding: Pair = 0,
+  ceilMode = false,
+): Tensor {
   requireRank('avgPool2d', 'input', x, 4);
   return run1('avg_pool2d', [x, pair(kernel), pair(stride ?? kernel), pair(padding), ceilMode, true]);
 }
@@ -82,7 +107,11 @@ export function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
 }
 
 /** theta [N, 2, 3] -> sampling grid [N, H, W, 2] for size [N, C, H, W]. */
-export function affineGrid(theta: Tensor, size: [number, number, number, number], alignCorners = false): Tensor {
+export function affineGrid(
+  theta: Tensor,
+  size: [number, number, number, number],
+  alignCorners = false,
+): Tensor {
   requireRank('affineGrid', 'theta', theta, 3);
   if (theta.shape[1] !== 2 || theta.shape[2] !== 3)
     throw new RangeError(`affineGrid: theta must be [N, 2, 3], got [${theta.shape.join(', ')}]`);
@@ -99,7 +128,8 @@ export interface GridSampleOptions {
 export function gridSample(x: Tensor, grid: Tensor, o: GridSampleOptions = {}): Tensor {
   requireRank('gridSample', 'input', x, 4);
   requireRank('gridSample', 'grid', grid, 4);
-  if (grid.shape[3] !== 2) throw new RangeError(`gridSample: grid's last dim must be 2, got ${grid.shape[3]}`);
+  if (grid.shape[3] !== 2)
+    throw new RangeError(`gridSample: grid's last dim must be 2, got ${grid.shape[3]}`);
   return run1('grid_sample', [x, grid, o.mode ?? 'bilinear', o.padding ?? 'zeros', o.alignCorners ?? false]);
 }
 
@@ -130,14 +160,25 @@ export function batchNorm(x: Tensor, a: BatchNormArgs): Tensor {
 export const instanceNorm = (x: Tensor, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5) =>
   run1('instance_norm', [x, weight, bias, eps]);
 
-export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5) {
+export function groupNorm(
+  x: Tensor,
+  groups: number,
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
+) {
   if (x.shape[1]! % groups !== 0)
     throw new RangeError(`groupNorm: ${x.shape[1]} channels do not split into ${groups} groups`);
   return run1('group_norm', [x, groups, weight, bias, eps]);
 }
 
-export const layerNorm = (x: Tensor, shape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5) =>
-  run1('layer_norm', [x, shape, weight, bias, eps]);
+export const layerNorm = (
+  x: Tensor,
+  shape: number[],
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
+) => run1('layer_norm', [x, shape, weight, bias, eps]);
 
 export const dropout = (x: Tensor, p: number, training: boolean) => run1('dropout', [x, p, training]);
 
@@ -160,8 +201,10 @@ export function crossEntropy(logits: Tensor, target: Tensor, reduction: Reductio
   if (target.dtype !== 'int64') throw invalidArgument('crossEntropy', 'target', 'an int64 tensor', target);
   return run1('cross_entropy', [logits, target, weight, reduction]);
 }
-export const mseLoss = (a: Tensor, b: Tensor, reduction: Reduction = 'mean') => run1('mse_loss', [a, b, reduction]);
-export const l1Loss = (a: Tensor, b: Tensor, reduction: Reduction = 'mean') => run1('l1_loss', [a, b, reduction]);
+export const mseLoss = (a: Tensor, b: Tensor, reduction: Reduction = 'mean') =>
+  run1('mse_loss', [a, b, reduction]);
+export const l1Loss = (a: Tensor, b: Tensor, reduction: Reduction = 'mean') =>
+  run1('l1_loss', [a, b, reduction]);
 export const smoothL1Loss = (a: Tensor, b: Tensor, reduction: Reduction = 'mean', beta = 1) =>
   run1('smooth_l1_loss', [a, b, reduction, beta]);
 export const bceWithLogits = (

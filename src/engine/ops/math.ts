@@ -33,7 +33,8 @@ export function unary(name: UnaryName, x: Tensor): Tensor {
 }
 
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  if (a.rank === 0 || b.rank === 0) throw invalidArgument('matmul', 'operands', 'tensors of rank >= 1', a.rank ? b : a);
+  if (a.rank === 0 || b.rank === 0)
+    throw invalidArgument('matmul', 'operands', 'tensors of rank >= 1', a.rank ? b : a);
   const k = a.shape[a.rank - 1];
   const kb = b.rank === 1 ? b.shape[0] : b.shape[b.rank - 2];
   if (k !== kb)
@@ -44,7 +45,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 export function bmm(a: Tensor, b: Tensor): Tensor {
-  if (a.rank !== 3 || b.rank !== 3) throw invalidArgument('bmm', 'operands', 'two rank-3 tensors', a.rank !== 3 ? a : b);
+  if (a.rank !== 3 || b.rank !== 3)
+    throw invalidArgument('bmm', 'operands', 'two rank-3 tensors', a.rank !== 3 ? a : b);
   return run1('bmm', [a, b]);
 }
 

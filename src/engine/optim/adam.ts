@@ -1,8 +1,8 @@
 // Adam and AdamW. The update runs natively in place (one op per parameter);
 // the moment estimates live here as tensors so checkpoints can hold them.
 import { zeros } from '../ops/create.js';
-import { run } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
+import { run } from '../tensor.js';
 import { Optimizer } from './optimizer.js';
 
 export interface AdamOptions {

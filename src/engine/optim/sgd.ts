@@ -1,7 +1,7 @@
 // Stochastic gradient descent with optional momentum and weight decay.
 import { zeros } from '../ops/create.js';
-import { run } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
+import { run } from '../tensor.js';
 import { Optimizer } from './optimizer.js';
 
 export interface SgdOptions {
