@@ -13,7 +13,9 @@ export async function doctor(): Promise<DoctorReport> {
   return E.tidy(() => {
     const product = E.matmul(E.tensor([[1, 2]]), E.tensor([[3], [4]])).item();
     const card = E.tensor(
-      Array.from({ length: 64 * 64 }, (_, i) => ((i % 64 > 20 && i % 64 < 40 && i > 1280 && i < 2800 ? 220 : 30))),
+      Array.from({ length: 64 * 64 }, (_, i) =>
+        i % 64 > 20 && i % 64 < 40 && i > 1280 && i < 2800 ? 220 : 30,
+      ),
       [64, 64],
       'uint8',
     );
