@@ -1,0 +1,66 @@
+// Listing the images of a folder and reading their sizes from the file
+// headers (image-size; DICOM through its header), without decoding pixels.
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import dicomParser from 'dicom-parser';
+import { imageSize } from 'image-size';
+import { DataError } from './errors.js';
+
+export const IMAGE_EXTENSIONS = ['.bmp', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.dcm', '.dicom'];
+
+export const isImageFile = (name: string) => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
+
+/** The image id fewmark uses: the file name without folder and extension. */
+export const imageId = (file: string) => basename(file, extname(file));
+
+/** Image files of a folder (not recursive), sorted by name; ids must be unique. */
+export async function listImages(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    throw new DataError(dir, `cannot list images: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const files = names
+    .filter(isImageFile)
+    .sort()
+    .map((n) => resolve(join(dir, n)));
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    const id = imageId(f);
+    const other = seen.get(id);
+    if (other) throw new DataError(dir, `two images share the id '${id}': ${basename(other)} and ${basename(f)}`);
+    seen.set(id, f);
+  }
+  if (files.length === 0) throw new DataError(dir, 'no image files (.bmp .png .jpg .jpeg .tif .tiff .dcm)');
+  return files;
+}
+
+/** Width and height from the file header. */
+export async function readImageSize(file: string): Promise<{ width: number; height: number }> {
+  const ext = extname(file).toLowerCase();
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new DataError(file, `cannot read image: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (ext === '.dcm' || ext === '.dicom') {
+    try {
+      const ds = dicomParser.parseDicom(bytes, { untilTag: 'x7fe00010' });
+      const width = ds.uint16('x00280011');
+      const height = ds.uint16('x00280010');
+      if (!width || !height) throw new Error('no Rows/Columns (0028,0010/0011)');
+      return { width, height };
+    } catch (err) {
+      throw new DataError(file, `not a readable DICOM header: ${(err as Error).message ?? String(err)}`);
+    }
+  }
+  try {
+    const { width, height } = imageSize(bytes);
+    if (!width || !height) throw new Error('no size in header');
+    return { width, height };
+  } catch (err) {
+    throw new DataError(file, `not a readable image: ${(err as Error).message}`);
+  }
+}
