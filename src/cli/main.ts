@@ -1,8 +1,19 @@
 #!/usr/bin/env node
 // fewmark's command line: declares the verbs, lazy-loads each command, and
 // is the only place that turns errors into exit codes.
-import { Command } from 'commander';
-import { InputError, UsageError } from './errors.js';
+import { Command, InvalidArgumentError } from 'commander';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a non-negative integer for ${name}`);
+  return n;
+};
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number for ${name}`);
+  return n;
+};
 
 const program = new Command()
   .name('fewmark')
@@ -21,14 +32,74 @@ program
     if (!(r.matmulOk && r.imageCodecOk && r.siftOk)) process.exitCode = 1;
   });
 
+program
+  .command('train')
+  .description('train the self-supervised feature extractor on a folder of unlabeled images')
+  .requiredOption('--images <dir>', 'folder of training images')
+  .requiredOption('--out <model>', 'model folder (weights, checkpoint)')
+  .option('--minutes <n>', 'training time budget in minutes (default 30)', positive('--minutes'))
+  .option('--steps <n>', 'train for this many steps instead', int('--steps'))
+  .option('--size <px>', 'working size (multiple of 64, default 384)', int('--size'))
+  .option('--batch <n>', 'batch size (default 8)', int('--batch'))
+  .option('--seed <n>', 'random seed (default 0)', int('--seed'))
+  .option('--config <file>', 'JSON file of training config overrides')
+  .option('--resume', 'continue from the checkpoint in --out')
+  .action(async (o) => {
+    const { train } = await import('./commands/train.js');
+    const r = await train(o);
+    console.log(
+      `trained ${r.steps} steps in ${(r.elapsed / 60).toFixed(1)} min (stopped by ${r.stoppedBy}); final loss ${r.finalLoss.toFixed(3)}; model in ${o.out}`,
+    );
+    if (r.stoppedBy === 'signal') process.exitCode = 130;
+  });
+
+program
+  .command('detect')
+  .description("find the annotated templates' landmarks in every other image (template matching)")
+  .requiredOption('--model <model>', 'model folder from fewmark train')
+  .requiredOption('--templates <labels>', 'landmarks file holding the annotated template images')
+  .requiredOption('--images <dir>', 'folder holding the templates and the images to label')
+  .requiredOption('--out <pred>', 'predictions file (format from its name, e.g. .csv)')
+  .option('--format <name>', 'output landmark format (default: from the file name)')
+  .option('--no-subpixel', 'integer peak positions (no parabolic refinement)')
+  .option('--no-cache', 'do not cache feature pyramids')
+  .action(async (o) => {
+    const { detect } = await import('./commands/detect.js');
+    const r = await detect(o);
+    console.log(
+      `detected landmarks on ${r.detections.length} images with ${r.templates.length} template(s): ${o.out}`,
+    );
+  });
+
+program
+  .command('evaluate')
+  .description('landmark error against ground truth: MRE, SDR, per landmark and per image')
+  .requiredOption('--pred <file>', 'predicted landmarks')
+  .requiredOption('--gt <file>', 'ground-truth landmarks')
+  .option('--out <dir>', 'write evaluation.json, per-landmark.csv, per-image.csv, evaluation.txt')
+  .option('--spacing <mm>', 'pixel spacing in mm: one number, or x,y', (v: string) => {
+    const parts = v.split(',').map(Number);
+    if (parts.some((n) => !(n > 0)) || parts.length > 2)
+      throw new InvalidArgumentError('expected MM or MMX,MMY');
+    return parts.length === 1 ? parts[0] : parts;
+  })
+  .option('--radii <list>', 'SDR radii in mm (default 2,2.5,3,4)', (v: string) => v.split(',').map(Number))
+  .option('--sdr-strict', 'SDR counts error < r (default error <= r)')
+  .action(async (o) => {
+    const { evaluate } = await import('./commands/evaluate.js');
+    const { renderText } = await import('../eval/report.js');
+    const r = await evaluate(o);
+    console.log(renderText(r));
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof UsageError || err instanceof InputError) {
-    console.error(`fewmark: ${err.message}`);
-    process.exitCode = err.exitCode;
-  } else {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = 1;
-  }
+  // Errors about the user's input carry an exit code and a message naming
+  // the file. Every error prints its message; FEWMARK_DEBUG=1 adds the stack.
+  const code = (err as { exitCode?: unknown }).exitCode;
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`fewmark: ${message}`);
+  if (process.env.FEWMARK_DEBUG && err instanceof Error) console.error(err.stack);
+  process.exitCode = typeof code === 'number' ? code : 1;
 }

@@ -1,8 +1,9 @@
 // Self-supervised training pairs: a whole image at working size and a
 // rotated, intensity-jittered crop of half its size at the same scale, with
 // query points in the crop and where they truly lie in the whole image.
-import * as E from '../engine/index.js';
+
 import type { Tensor } from '../engine/index.js';
+import * as E from '../engine/index.js';
 import type { Rng } from '../util/random.js';
 
 export interface PairOptions {
@@ -36,7 +37,12 @@ export interface PairBatch {
  * listed image indices. Pixel coordinates put the top-left pixel's centre
  * at (0, 0), as everywhere in fewmark.
  */
-export function samplePairs(images: Tensor, indices: number[], rng: Rng, o: PairOptions = defaultPairOptions): PairBatch {
+export function samplePairs(
+  images: Tensor,
+  indices: number[],
+  rng: Rng,
+  o: PairOptions = defaultPairOptions,
+): PairBatch {
   const size = images.shape[2]!;
   const cropSize = Math.round((size * o.cropFraction) / 32) * 32;
   const ratio = cropSize / size;
@@ -54,7 +60,14 @@ export function samplePairs(images: Tensor, indices: number[], rng: Rng, o: Pair
     const cx = rng.uniform(half - 0.5, size - 0.5 - half);
     const cy = rng.uniform(half - 0.5, size - 0.5 - half);
     // Output normalised coords n -> input normalised: ratio * R n + (2c + 1) / S - 1.
-    thetas.push(ratio * cos, -ratio * sin, (2 * cx + 1) / size - 1, ratio * sin, ratio * cos, (2 * cy + 1) / size - 1);
+    thetas.push(
+      ratio * cos,
+      -ratio * sin,
+      (2 * cx + 1) / size - 1,
+      ratio * sin,
+      ratio * cos,
+      (2 * cy + 1) / size - 1,
+    );
     const mid = (cropSize - 1) / 2;
     for (let q = 0; q < o.queriesPerImage; q++) {
       const u = rng.uniform(0, cropSize - 1);

@@ -19,7 +19,10 @@ export async function listImages(dir: string): Promise<string[]> {
   try {
     names = await readdir(dir);
   } catch (err) {
-    throw new DataError(dir, `cannot list images: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new DataError(
+      dir,
+      `cannot list images: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const files = names
     .filter(isImageFile)
@@ -29,7 +32,8 @@ export async function listImages(dir: string): Promise<string[]> {
   for (const f of files) {
     const id = imageId(f);
     const other = seen.get(id);
-    if (other) throw new DataError(dir, `two images share the id '${id}': ${basename(other)} and ${basename(f)}`);
+    if (other)
+      throw new DataError(dir, `two images share the id '${id}': ${basename(other)} and ${basename(f)}`);
     seen.set(id, f);
   }
   if (files.length === 0) throw new DataError(dir, 'no image files (.bmp .png .jpg .jpeg .tif .tiff .dcm)');
@@ -43,7 +47,10 @@ export async function readImageSize(file: string): Promise<{ width: number; heig
   try {
     bytes = await readFile(file);
   } catch (err) {
-    throw new DataError(file, `cannot read image: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new DataError(
+      file,
+      `cannot read image: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   if (ext === '.dcm' || ext === '.dicom') {
     try {

@@ -14,7 +14,11 @@ export const WRIST_INDICES: [number, number] = [1, 5];
 export const WRIST_WIDTH_MM = 50;
 
 /** Isotropic spacing that makes the two wrist landmarks `mm` apart. */
-export function wristWidthSpacing(points: Point[], indices = WRIST_INDICES, mm = WRIST_WIDTH_MM): Spacing | undefined {
+export function wristWidthSpacing(
+  points: Point[],
+  indices = WRIST_INDICES,
+  mm = WRIST_WIDTH_MM,
+): Spacing | undefined {
   const a = points[indices[0]];
   const b = points[indices[1]];
   if (!a || !b) return undefined;
@@ -28,7 +32,10 @@ export async function loadHandXray(imagesDir: string, csvFile: string): Promise<
   try {
     text = await readFile(csvFile, 'utf8');
   } catch (err) {
-    throw new DataError(csvFile, `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new DataError(
+      csvFile,
+      `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const rows: string[][] = parse(text, { skip_empty_lines: true, relax_column_count: true, bom: true });
   const labels = new Map<string, Point[]>();
@@ -36,13 +43,21 @@ export async function loadHandXray(imagesDir: string, csvFile: string): Promise<
     const line = r + 1;
     if (r === 0 && Number.isNaN(Number(row[1]))) return; // header
     if (row.length !== 1 + 2 * HAND_LANDMARK_COUNT)
-      throw new DataError(csvFile, `expected id and ${HAND_LANDMARK_COUNT} x,y pairs, found ${row.length} columns`, line);
+      throw new DataError(
+        csvFile,
+        `expected id and ${HAND_LANDMARK_COUNT} x,y pairs, found ${row.length} columns`,
+        line,
+      );
     const points: Point[] = [];
     for (let k = 0; k < HAND_LANDMARK_COUNT; k++) {
       const x = Number(row[1 + 2 * k]);
       const y = Number(row[2 + 2 * k]);
       if (!Number.isFinite(x) || !Number.isFinite(y))
-        throw new DataError(csvFile, `landmark ${k + 1}: '${row[1 + 2 * k]},${row[2 + 2 * k]}' is not a number pair`, line);
+        throw new DataError(
+          csvFile,
+          `landmark ${k + 1}: '${row[1 + 2 * k]},${row[2 + 2 * k]}' is not a number pair`,
+          line,
+        );
       points.push({ x, y });
     }
     labels.set(row[0]!.trim(), points);
@@ -52,9 +67,16 @@ export async function loadHandXray(imagesDir: string, csvFile: string): Promise<
     const id = imageId(file);
     const landmarks = labels.get(id);
     labels.delete(id);
-    images.push({ id, file, ...(await readImageSize(file)), landmarks, spacing: landmarks && wristWidthSpacing(landmarks) });
+    images.push({
+      id,
+      file,
+      ...(await readImageSize(file)),
+      landmarks,
+      spacing: landmarks && wristWidthSpacing(landmarks),
+    });
   }
   const orphan = [...labels.keys()][0];
-  if (orphan !== undefined) throw new DataError(csvFile, `image '${orphan}' has landmarks but no file in ${imagesDir}`);
+  if (orphan !== undefined)
+    throw new DataError(csvFile, `image '${orphan}' has landmarks but no file in ${imagesDir}`);
   return { name: 'hand-xray', landmarkNames: defaultNames(HAND_LANDMARK_COUNT), images };
 }

@@ -37,7 +37,11 @@ export const ISBI_SPACING_MM = 0.1;
 export type IsbiSplit = 'train' | 'test1' | 'test2';
 export type IsbiGroundTruth = 'senior' | 'junior' | 'mean';
 
-const SPLIT_FOLDERS: Record<IsbiSplit, string> = { train: 'TrainingData', test1: 'Test1Data', test2: 'Test2Data' };
+const SPLIT_FOLDERS: Record<IsbiSplit, string> = {
+  train: 'TrainingData',
+  test1: 'Test1Data',
+  test2: 'Test2Data',
+};
 
 /** The first 19 lines of one doctor's file, as points. */
 export async function readIsbiAnnotation(file: string): Promise<Point[]> {
@@ -45,7 +49,10 @@ export async function readIsbiAnnotation(file: string): Promise<Point[]> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new DataError(file, `cannot read annotation: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new DataError(
+      file,
+      `cannot read annotation: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   const lines = text.split(/\r?\n/);
   const points: Point[] = [];
@@ -57,7 +64,11 @@ export async function readIsbiAnnotation(file: string): Promise<Point[]> {
     const x = Number(parts[0]);
     const y = Number(parts[1]);
     if (parts.length < 2 || !Number.isFinite(x) || !Number.isFinite(y))
-      throw new DataError(file, `expected 'x,y' for landmark ${i + 1} (${ISBI_LANDMARKS[i]}), found '${line}'`, i + 1);
+      throw new DataError(
+        file,
+        `expected 'x,y' for landmark ${i + 1} (${ISBI_LANDMARKS[i]}), found '${line}'`,
+        i + 1,
+      );
     points.push({ x, y });
   }
   return points;

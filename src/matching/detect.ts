@@ -1,0 +1,119 @@
+// One/few-shot detection: describe each template's landmarks, then for
+// every target image take, per landmark, the peak of the template whose
+// peak is highest (the seed paper's eq. 3). Features come from the cache
+// when present. Predictions are in original pixels.
+import type { Tensor } from '../engine/index.js';
+import type { FeatureCache } from '../features/cache.js';
+import { loadWorkingImage } from '../features/load.js';
+import type { FeatureExtractor } from '../features/model.js';
+import { fromWorkingPoint, toWorkingPoint } from '../features/preprocess.js';
+import { extractPyramid } from '../features/pyramid.js';
+import { readImageSize } from '../io/folder.js';
+import { isMissing, type Point } from '../io/types.js';
+import { describeLandmarks, findPeaks, similarityMaps } from './match.js';
+
+export interface Template {
+  id: string;
+  file: string;
+  /** Original pixels; NaN for landmarks the template does not show. */
+  points: Point[];
+}
+
+export interface Detection {
+  id: string;
+  file: string;
+  width: number;
+  height: number;
+  /** Original pixels. */
+  points: Point[];
+  /** Peak similarity per landmark (product of clamped cosines, in [0, 1]). */
+  confidence: number[];
+  /** Which template won each landmark. */
+  templateOf: string[];
+}
+
+export interface DetectorOptions {
+  model: FeatureExtractor;
+  inputSize: number;
+  cache?: FeatureCache;
+  subpixel?: boolean;
+}
+
+/** Feature pyramid of an image file, through the cache. */
+export async function pyramidOf(
+  file: string,
+  o: DetectorOptions,
+): Promise<{ pyramid: Tensor[]; width: number; height: number }> {
+  const key = o.cache ? await o.cache.keyOf(file, o.inputSize) : '';
+  const cached = o.cache ? await o.cache.get(key) : undefined;
+  if (cached) return { pyramid: cached, ...(await readImageSize(file)) };
+  const image = await loadWorkingImage(file, o.inputSize);
+  const pyramid = extractPyramid(o.model, image.input);
+  image.input.dispose();
+  if (o.cache) await o.cache.put(key, pyramid);
+  return { pyramid, width: image.width, height: image.height };
+}
+
+export class TemplateMatcher {
+  private constructor(
+    readonly templates: { id: string; descriptors: Tensor[]; valid: boolean[] }[],
+    readonly landmarkCount: number,
+    readonly options: DetectorOptions,
+  ) {}
+
+  static async create(templates: Template[], o: DetectorOptions): Promise<TemplateMatcher> {
+    if (templates.length === 0) throw new Error('detect: at least one annotated template is needed');
+    const count = templates[0]!.points.length;
+    const described = [];
+    for (const t of templates) {
+      if (t.points.length !== count)
+        throw new Error(`detect: template ${t.id} has ${t.points.length} landmarks, the first has ${count}`);
+      const { pyramid, width, height } = await pyramidOf(t.file, o);
+      const work = t.points.map((p) =>
+        isMissing(p) ? { x: 0, y: 0 } : toWorkingPoint(p, width, height, o.inputSize),
+      );
+      const descriptors = describeLandmarks(pyramid, work, o.inputSize).map((d) => d.keep());
+      for (const layer of pyramid) layer.dispose();
+      described.push({ id: t.id, descriptors, valid: t.points.map((p) => !isMissing(p)) });
+    }
+    return new TemplateMatcher(described, count, o);
+  }
+
+  async detect(id: string, file: string): Promise<Detection> {
+    const { pyramid, width, height } = await pyramidOf(file, this.options);
+    const best: { point: Point; value: number; template: string }[] = Array.from(
+      { length: this.landmarkCount },
+      () => ({
+        point: { x: Number.NaN, y: Number.NaN },
+        value: Number.NEGATIVE_INFINITY,
+        template: '',
+      }),
+    );
+    for (const t of this.templates) {
+      const maps = similarityMaps(t.descriptors, pyramid, this.options.inputSize);
+      const peaks = findPeaks(maps, this.options.subpixel ?? true);
+      maps.dispose();
+      peaks.forEach((p, k) => {
+        if (t.valid[k] && p.value > best[k]!.value) best[k] = { ...p, template: t.id };
+      });
+    }
+    for (const layer of pyramid) layer.dispose();
+    return {
+      id,
+      file,
+      width,
+      height,
+      points: best.map((b) =>
+        b.template
+          ? fromWorkingPoint(b.point, width, height, this.options.inputSize)
+          : { x: Number.NaN, y: Number.NaN },
+      ),
+      confidence: best.map((b) => (b.template ? b.value : 0)),
+      templateOf: best.map((b) => b.template),
+    };
+  }
+
+  dispose(): void {
+    for (const t of this.templates) for (const d of t.descriptors) d.dispose();
+  }
+}
