@@ -33,6 +33,7 @@ const { values: a } = parseArgs({
     'train-minutes': { type: 'string', default: '60' },
     size: { type: 'string', default: '384' },
     batch: { type: 'string', default: '8' },
+    queries: { type: 'string', default: '32' },
     templates: { type: 'string', default: '20' },
     'test-limit': { type: 'string' },
     seed: { type: 'string', default: '0' },
@@ -58,6 +59,7 @@ if (!a.model) {
     batchSize: Number(a.batch),
     minutes: Number(a['train-minutes']),
     steps: null,
+    pairs: { queriesPerImage: Number(a.queries) },
   });
   process.stderr.write(`loading ${train.images.length} training images at ${size}x${size}...\n`);
   const images = await loadTrainingImages(

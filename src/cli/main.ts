@@ -33,6 +33,22 @@ program
   });
 
 program
+  .command('phantom')
+  .description('make synthetic X-ray-like phantoms with known landmarks (for tests and the demo)')
+  .requiredOption('--out <dir>', 'output folder (images/ and landmarks.csv)')
+  .option('--n <count>', 'number of images', int('--n'), 40)
+  .option('--seed <n>', 'random seed', int('--seed'), 0)
+  .option('--size <px>', 'image size (multiple of 32, 64..2048)', int('--size'), 512)
+  .option('--landmarks <count>', 'number of landmarks (1..17)', int('--landmarks'))
+  .option('--atypical <fraction>', 'fraction of atypical images (0..0.5)', Number)
+  .option('--overwrite', 'replace a non-empty output folder')
+  .action(async (o) => {
+    const { phantom } = await import('./commands/phantom.js');
+    const r = await phantom({ ...o, atypicalRate: o.atypical });
+    console.log(`wrote ${r.images} phantoms in ${r.seconds.toFixed(1)} s to ${r.out}`);
+  });
+
+program
   .command('train')
   .description('train the self-supervised feature extractor on a folder of unlabeled images')
   .requiredOption('--images <dir>', 'folder of training images')

@@ -52,9 +52,14 @@ export interface TrainResult {
   finalLoss: number;
 }
 
-export function learningRate(c: TrainConfig, step: number, totalSteps: number): number {
+/**
+ * Linear warm-up, then cosine decay over `progress` in [0, 1]: the fraction
+ * of steps done, or of the time budget spent when training by time (so the
+ * decay ends when the budget does, whatever the machine's speed).
+ */
+export function learningRate(c: TrainConfig, step: number, progress: number): number {
   if (step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
-  const t = Math.min(1, (step - c.warmupSteps) / Math.max(1, totalSteps - c.warmupSteps));
+  const t = Math.min(1, Math.max(0, progress));
   const floor = c.lr * c.finalLrFraction;
   return floor + (c.lr - floor) * 0.5 * (1 + Math.cos(Math.PI * t));
 }
@@ -84,7 +89,7 @@ export async function trainExtractor(run: TrainRun): Promise<TrainResult> {
     const ckpt = await loadCheckpoint(checkpointPath);
     ckpt.restore(model, optimizer);
     ({ step, elapsed, totalSteps } = ckpt.progress);
-    rng = new Rng(ckpt.progress.rng);
+    rng = Rng.fromState(ckpt.progress.rng);
   }
   const meta = (): ExtractorMeta => ({ config: c.model, inputSize: c.inputSize, steps: step });
   const cropSize = Math.round((c.inputSize * c.pairs.cropFraction) / 32) * 32;
@@ -109,8 +114,9 @@ export async function trainExtractor(run: TrainRun): Promise<TrainResult> {
       break;
     }
     const t0 = performance.now();
-    optimizer.lr = learningRate(c, step, totalSteps || Number.MAX_SAFE_INTEGER);
-    const indices = Array.from({ length: c.batchSize }, () => rng.int(n));
+    const progress = totalSteps > 0 ? (step - c.warmupSteps) / Math.max(1, totalSteps - c.warmupSteps) : elapsed / budget;
+    optimizer.lr = learningRate(c, step, progress);
+    const indices = Array.from({ length: c.batchSize }, () => rng.int(0, n));
     const layerLosses = E.tidy(() => {
       const batch = samplePairs(images, indices, rng, c.pairs);
       const whole = model.forward(batch.whole);
@@ -136,9 +142,6 @@ export async function trainExtractor(run: TrainRun): Promise<TrainResult> {
     recent.push(seconds);
     if (recent.length > 20) recent.shift();
     const perStep = recent.reduce((a, b) => a + b, 0) / recent.length;
-    // A time budget without a step count: size the schedule from the
-    // measured speed once it has settled, then keep it fixed (and saved).
-    if (totalSteps === 0 && step === 10) totalSteps = Math.max(step + 1, Math.floor(budget / perStep));
     finalLoss = layerLosses.reduce((a, b) => a + b, 0);
     const remaining = totalSteps > 0 ? (totalSteps - step) * perStep : budget - elapsed;
     run.onStep?.({

@@ -46,7 +46,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     );
   };
   process.on('SIGINT', onSignal);
-  const bar = startProgress('training', config.steps ?? 1, 15);
+  // By steps, the bar counts steps; by time budget, it counts seconds.
+  const byTime = config.steps === null;
+  const bar = startProgress(byTime ? 'training (s)' : 'training', byTime ? config.minutes! * 60 : config.steps!, 15);
   try {
     const result = await trainExtractor({
       images,
@@ -56,8 +58,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       shouldStop: () => stopRequested,
       onStep: (s) =>
         bar.update(
-          s.step,
-          `loss ${s.loss.toFixed(3)} [${s.layerLosses.map((l) => l.toFixed(2)).join(' ')}] ` +
+          byTime ? Math.round(s.elapsed) : s.step,
+          `step ${s.step} loss ${s.loss.toFixed(3)} [${s.layerLosses.map((l) => l.toFixed(2)).join(' ')}] ` +
             `${s.stepsPerSecond.toFixed(2)} steps/s ETA ${formatDuration(s.etaSeconds)}`,
         ),
       onCheckpoint: (path, step) => process.stderr.write(`\ncheckpoint at step ${step}: ${path}\n`),
