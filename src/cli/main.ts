@@ -33,6 +33,19 @@ program
   });
 
 program
+  .command('demo')
+  .description('run the main job end to end on built-in phantoms (a few minutes)')
+  .option('--out <dir>', 'output folder (replaced)', 'demo-output')
+  .option('--minutes <n>', 'training budget in minutes', positive('--minutes'), 2)
+  .action(async (o) => {
+    const { demo } = await import('./commands/demo.js');
+    const { renderText } = await import('../eval/report.js');
+    const r = await demo(o);
+    console.log(renderText(r.evaluation));
+    console.log(`\ntemplate ${r.template}; everything is in ${r.out}`);
+  });
+
+program
   .command('phantom')
   .description('make synthetic X-ray-like phantoms with known landmarks (for tests and the demo)')
   .requiredOption('--out <dir>', 'output folder (images/ and landmarks.csv)')
