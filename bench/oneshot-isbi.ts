@@ -76,7 +76,7 @@ if (!a.model) {
       if (s.elapsed - last < 30 && s.step !== s.totalSteps) return;
       last = s.elapsed;
       process.stderr.write(
-        `step ${s.step}/${s.totalSteps} loss ${s.loss.toFixed(3)} [${s.layerLosses.map((l) => l.toFixed(2)).join(' ')}] ` +
+        `step ${s.step}${s.totalSteps ? `/${s.totalSteps}` : ''} loss ${s.loss.toFixed(3)} [${s.layerLosses.map((l) => l.toFixed(2)).join(' ')}] ` +
           `${s.stepsPerSecond.toFixed(2)} steps/s, ${(s.elapsed / 60).toFixed(1)} min\n`,
       );
     },

@@ -38,7 +38,7 @@ export function infoNceLosses(
   cropSize: number,
   o: InfoNceOptions = defaultInfoNce,
 ): Tensor[] {
-  const [b, q] = queryInCrop.shape as [number, number, number];
+  const b = queryInCrop.shape[0]!;
   const cropGrid = toGrid(queryInCrop, cropSize, cropSize).unsqueeze(2); // [B, Q, 1, 2]
   const losses = wholeFeatures.map((whole, l) => {
     const stride = strides[l]!;

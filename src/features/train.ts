@@ -114,7 +114,8 @@ export async function trainExtractor(run: TrainRun): Promise<TrainResult> {
       break;
     }
     const t0 = performance.now();
-    const progress = totalSteps > 0 ? (step - c.warmupSteps) / Math.max(1, totalSteps - c.warmupSteps) : elapsed / budget;
+    const progress =
+      totalSteps > 0 ? (step - c.warmupSteps) / Math.max(1, totalSteps - c.warmupSteps) : elapsed / budget;
     optimizer.lr = learningRate(c, step, progress);
     const indices = Array.from({ length: c.batchSize }, () => rng.int(0, n));
     const layerLosses = E.tidy(() => {

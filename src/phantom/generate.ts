@@ -5,8 +5,8 @@
 // many others are made, and the same seed gives the same bytes.
 import * as E from '../engine/index.js';
 import type { AnnotatedImage, Annotations, Point } from '../io/types.js';
-import { forward, IDENTITY_POSE, type Pose, sampleWarp, type Warp, warpImage } from './deform.js';
 import { Rng } from '../util/random.js';
+import { forward, IDENTITY_POSE, type Pose, sampleWarp, type Warp, warpImage } from './deform.js';
 import { renderHand, toPixels } from './render.js';
 import {
   ATYPICAL_KINDS,

@@ -25,7 +25,15 @@ describe('fewmark CLI', () => {
   test('evaluate: a missing file is named, exit 1, nothing written', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fewmark-cli-'));
     writeFileSync(join(dir, 'gt.csv'), 'image,x1,y1\na,1,1\n');
-    const r = fewmark('evaluate', '--pred', join(dir, 'nope.csv'), '--gt', join(dir, 'gt.csv'), '--out', join(dir, 'ev'));
+    const r = fewmark(
+      'evaluate',
+      '--pred',
+      join(dir, 'nope.csv'),
+      '--gt',
+      join(dir, 'gt.csv'),
+      '--out',
+      join(dir, 'ev'),
+    );
     assert.equal(r.code, 1);
     assert.match(r.err, /^fewmark: .*nope\.csv: cannot read: ENOENT/);
     assert.ok(!existsSync(join(dir, 'ev')));
@@ -35,7 +43,15 @@ describe('fewmark CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fewmark-cli-'));
     writeFileSync(join(dir, 'gt.csv'), 'image,x1,y1\na,1,1\n');
     writeFileSync(join(dir, 'pred.csv'), 'image,x1,y1\na,1,oops\n');
-    const r = fewmark('evaluate', '--pred', join(dir, 'pred.csv'), '--gt', join(dir, 'gt.csv'), '--spacing', '0.1');
+    const r = fewmark(
+      'evaluate',
+      '--pred',
+      join(dir, 'pred.csv'),
+      '--gt',
+      join(dir, 'gt.csv'),
+      '--spacing',
+      '0.1',
+    );
     assert.equal(r.code, 1);
     assert.match(r.err, /pred\.csv:2: .*'oops' is not a number/);
   });
@@ -44,10 +60,25 @@ describe('fewmark CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fewmark-cli-'));
     writeFileSync(join(dir, 'gt.csv'), 'image,x1,y1\na,0,0\nb,0,0\n');
     writeFileSync(join(dir, 'pred.csv'), 'image,x1,y1\na,30,40\nb,0,10\n');
-    const r = fewmark('evaluate', '--pred', join(dir, 'pred.csv'), '--gt', join(dir, 'gt.csv'), '--spacing', '0.1', '--out', join(dir, 'ev'));
+    const r = fewmark(
+      'evaluate',
+      '--pred',
+      join(dir, 'pred.csv'),
+      '--gt',
+      join(dir, 'gt.csv'),
+      '--spacing',
+      '0.1',
+      '--out',
+      join(dir, 'ev'),
+    );
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /MRE 3\.000/);
-    assert.deepEqual(readdirSync(join(dir, 'ev')).sort(), ['evaluation.json', 'evaluation.txt', 'per-image.csv', 'per-landmark.csv']);
+    assert.deepEqual(readdirSync(join(dir, 'ev')).sort(), [
+      'evaluation.json',
+      'evaluation.txt',
+      'per-image.csv',
+      'per-landmark.csv',
+    ]);
   });
 
   test('train: a missing image folder is named; bad flags are usage errors', () => {
@@ -63,7 +94,17 @@ describe('fewmark CLI', () => {
   test('detect: a model folder without weights is named', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fewmark-cli-'));
     writeFileSync(join(dir, 't.csv'), 'image,x1,y1\na,1,1\n');
-    const r = fewmark('detect', '--model', dir, '--templates', join(dir, 't.csv'), '--images', dir, '--out', join(dir, 'p.csv'));
+    const r = fewmark(
+      'detect',
+      '--model',
+      dir,
+      '--templates',
+      join(dir, 't.csv'),
+      '--images',
+      dir,
+      '--out',
+      join(dir, 'p.csv'),
+    );
     assert.equal(r.code, 1);
     assert.match(r.err, /no trained extractor \(extractor\.safetensors\); run fewmark train first/);
     assert.ok(!existsSync(join(dir, 'p.csv')));

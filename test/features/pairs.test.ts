@@ -27,7 +27,9 @@ test('query points map from crop to whole image exactly', () => {
       queriesPerImage: 8,
     });
     assert.deepEqual(batch.crop.shape, [3, 1, 64, 64]);
-    const atCrop = E.F.gridSample(batch.crop, toGrid(batch.queryInCrop, 64, 64).unsqueeze(2), { alignCorners: false });
+    const atCrop = E.F.gridSample(batch.crop, toGrid(batch.queryInCrop, 64, 64).unsqueeze(2), {
+      alignCorners: false,
+    });
     const atWhole = E.F.gridSample(batch.whole, toGrid(batch.queryInWhole, size, size).unsqueeze(2), {
       alignCorners: false,
     });

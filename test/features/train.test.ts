@@ -42,7 +42,12 @@ describe('feature extractor training', () => {
     const full = await trainExtractor({ images: data, out: straight, config: tiny() });
     assert.equal(full.steps, 6);
     let calls = 0;
-    const first = await trainExtractor({ images: data, out: resumed, config: tiny(), shouldStop: () => ++calls === 3 });
+    const first = await trainExtractor({
+      images: data,
+      out: resumed,
+      config: tiny(),
+      shouldStop: () => ++calls === 3,
+    });
     assert.equal(first.stoppedBy, 'signal');
     assert.equal(first.steps, 3);
     const second = await trainExtractor({ images: data, out: resumed, config: tiny(), resume: true });
@@ -72,7 +77,10 @@ describe('feature extractor training', () => {
   test('config overrides: unknown keys and wrong types are errors', () => {
     assert.throws(() => resolveTrainConfig({ batchsize: 4 }), /config: unknown key 'batchsize'/);
     assert.throws(() => resolveTrainConfig({ lr: '0.1' }), /config\.lr: expected a number, got "0\.1"/);
-    assert.throws(() => resolveTrainConfig({ model: { widths: [1, 2] } }), /config\.model\.widths: expected 5 numbers/);
+    assert.throws(
+      () => resolveTrainConfig({ model: { widths: [1, 2] } }),
+      /config\.model\.widths: expected 5 numbers/,
+    );
     assert.throws(() => resolveTrainConfig({ inputSize: 100 }), /inputSize must be a multiple of 64/);
     assert.equal(resolveTrainConfig({ pairs: { queriesPerImage: 8 } }).pairs.queriesPerImage, 8);
   });

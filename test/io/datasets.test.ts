@@ -32,10 +32,15 @@ describe('ISBI 2015', () => {
     assert.deepEqual(first.spacing, { x: 0.1, y: 0.1, source: 'dataset-default' });
     const senior = await readIsbiAnnotation(join(isbi, 'AnnotationsByMD/400_senior/001.txt'));
     const junior = await readIsbiAnnotation(join(isbi, 'AnnotationsByMD/400_junior/001.txt'));
-    assert.deepEqual(first.landmarks![0], { x: (senior[0]!.x + junior[0]!.x) / 2, y: (senior[0]!.y + junior[0]!.y) / 2 });
+    assert.deepEqual(first.landmarks![0], {
+      x: (senior[0]!.x + junior[0]!.x) / 2,
+      y: (senior[0]!.y + junior[0]!.y) / 2,
+    });
   });
 
-  test('test1 split with the senior doctor; real image decodes at full size', { skip: noShared }, async () => {
+  test('test1 split with the senior doctor; real image decodes at full size', {
+    skip: noShared,
+  }, async () => {
     const ds = await loadIsbi2015(isbi, { split: 'test1', groundTruth: 'senior' });
     assert.equal(ds.images.length, 150);
     assert.equal(ds.images[0]!.id, '151');
@@ -52,9 +57,15 @@ describe('ISBI 2015', () => {
     assert.equal(points.length, 19);
     assert.deepEqual(points[18], { x: 18, y: 36 });
     writeFileSync(join(dir, 'short.txt'), lines.slice(0, 5).join('\n'));
-    await assert.rejects(readIsbiAnnotation(join(dir, 'short.txt')), /short\.txt:6: expected 19 landmark lines, found 5/);
+    await assert.rejects(
+      readIsbiAnnotation(join(dir, 'short.txt')),
+      /short\.txt:6: expected 19 landmark lines, found 5/,
+    );
     writeFileSync(join(dir, 'bad.txt'), ['1,2', 'x,3', ...lines].join('\n'));
-    await assert.rejects(readIsbiAnnotation(join(dir, 'bad.txt')), /bad\.txt:2: expected 'x,y' for landmark 2 \(nasion\), found 'x,3'/);
+    await assert.rejects(
+      readIsbiAnnotation(join(dir, 'bad.txt')),
+      /bad\.txt:2: expected 'x,y' for landmark 2 \(nasion\), found 'x,3'/,
+    );
   });
 });
 
@@ -63,7 +74,9 @@ describe('hand X-ray layout', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fewmark-hand-'));
     mkdirSync(join(dir, 'images'));
     writePng(join(dir, 'images', '3001.png'), 40, 30);
-    const coords = Array.from({ length: 37 }, (_, k) => (k === 1 ? [0, 0] : k === 5 ? [30, 40] : [k, k])).flat();
+    const coords = Array.from({ length: 37 }, (_, k) =>
+      k === 1 ? [0, 0] : k === 5 ? [30, 40] : [k, k],
+    ).flat();
     writeFileSync(join(dir, 'all.csv'), `3001,${coords.join(',')}\n`);
     const ds = await loadHandXray(join(dir, 'images'), join(dir, 'all.csv'));
     assert.equal(ds.images.length, 1);
@@ -71,9 +84,15 @@ describe('hand X-ray layout', () => {
     // wrist landmarks 50 px apart -> 1 mm per pixel
     assert.deepEqual(ds.images[0]!.spacing, { x: 1, y: 1, source: 'wrist-width' });
     writeFileSync(join(dir, 'all.csv'), `3001,${coords.join(',')}\n3002,${coords.join(',')}\n`);
-    await assert.rejects(loadHandXray(join(dir, 'images'), join(dir, 'all.csv')), /all\.csv: image '3002' has landmarks but no file/);
+    await assert.rejects(
+      loadHandXray(join(dir, 'images'), join(dir, 'all.csv')),
+      /all\.csv: image '3002' has landmarks but no file/,
+    );
     writeFileSync(join(dir, 'all.csv'), `3001,1,2\n`);
-    await assert.rejects(loadHandXray(join(dir, 'images'), join(dir, 'all.csv')), /all\.csv:1: expected id and 37 x,y pairs, found 3 columns/);
+    await assert.rejects(
+      loadHandXray(join(dir, 'images'), join(dir, 'all.csv')),
+      /all\.csv:1: expected id and 37 x,y pairs, found 3 columns/,
+    );
     assert.equal(wristWidthSpacing([{ x: 0, y: 0 }]), undefined);
   });
 });
@@ -84,7 +103,10 @@ describe('generic folder', () => {
     writePng(join(dir, 'a.png'), 20, 10);
     writePng(join(dir, 'b.png'), 20, 10);
     writeFileSync(join(dir, 'notes.txt'), 'ignored');
-    assert.deepEqual((await listImages(dir)).map((f) => f.split('/').pop()), ['a.png', 'b.png']);
+    assert.deepEqual(
+      (await listImages(dir)).map((f) => f.split('/').pop()),
+      ['a.png', 'b.png'],
+    );
     const labels = join(dir, 'labels.csv');
     writeFileSync(labels, 'image,x1,y1\na,1,2\n');
     const ds = await loadImageFolder(dir, { landmarks: labels, spacing: { x: 0.2, y: 0.2, source: 'user' } });
@@ -93,7 +115,10 @@ describe('generic folder', () => {
     assert.equal(ds.images[1]!.landmarks, undefined);
     assert.deepEqual([ds.images[0]!.width, ds.images[0]!.height], [20, 10]);
     writeFileSync(labels, 'image,x1,y1\na,1,2\nzzz,3,4\n');
-    await assert.rejects(loadImageFolder(dir, { landmarks: labels }), /labels\.csv: image 'zzz' is labelled but has no file/);
+    await assert.rejects(
+      loadImageFolder(dir, { landmarks: labels }),
+      /labels\.csv: image 'zzz' is labelled but has no file/,
+    );
     await assert.rejects(listImages(join(dir, 'nope')), /nope: cannot list images: ENOENT/);
   });
 

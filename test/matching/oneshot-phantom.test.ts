@@ -56,6 +56,11 @@ test('one-shot matching on phantoms beats copying the template coordinates', asy
   }
   const matchedMre = matched / count;
   const copiedMre = copied / count;
-  console.log(`# one-shot phantom MRE ${matchedMre.toFixed(2)} px vs template coordinates ${copiedMre.toFixed(2)} px`);
-  assert.ok(matchedMre < 0.6 * copiedMre, `matching ${matchedMre.toFixed(2)} px, copying ${copiedMre.toFixed(2)} px`);
+  console.log(
+    `# one-shot phantom MRE ${matchedMre.toFixed(2)} px vs template coordinates ${copiedMre.toFixed(2)} px`,
+  );
+  assert.ok(
+    matchedMre < 0.6 * copiedMre,
+    `matching ${matchedMre.toFixed(2)} px, copying ${copiedMre.toFixed(2)} px`,
+  );
 });

@@ -39,7 +39,14 @@ export async function demo(o: DemoOptions): Promise<DemoResult> {
   await phantom({ out: data, n: o.images ?? 40, seed, size: o.size ?? 256, quiet: true });
 
   say(`2/4 self-supervised training of the feature extractor (${o.minutes ?? 2} min)`);
-  await train({ images: join(data, 'images'), out: model, minutes: o.minutes ?? 2, size: o.size ?? 256, batch: 4, seed });
+  await train({
+    images: join(data, 'images'),
+    out: model,
+    minutes: o.minutes ?? 2,
+    size: o.size ?? 256,
+    batch: 4,
+    seed,
+  });
 
   say('3/4 one-shot detection: the first typical phantom is the annotated template');
   const truth = await readAnnotations(join(data, 'landmarks.csv'));
@@ -49,7 +56,7 @@ export async function demo(o: DemoOptions): Promise<DemoResult> {
   const predictions = join(out, 'predictions.csv');
   await detect({ model, templates, images: join(data, 'images'), out: predictions });
 
-  say('4/4 evaluation against the phantoms\' ground truth');
+  say("4/4 evaluation against the phantoms' ground truth");
   const evaluation = await evaluate({
     pred: predictions,
     gt: join(data, 'landmarks.csv'),

@@ -2,7 +2,7 @@
 // folder by template matching, and writes them in any supported format,
 // with per-landmark confidences in a JSON file beside them.
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FeatureCache } from '../../features/cache.js';
 import { EXTRACTOR_FILE, loadExtractor } from '../../features/checkpoint.js';
 import { DataError } from '../../io/errors.js';
@@ -48,7 +48,8 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
   });
   const { model, meta } = await loadExtractor(modelFile);
   const cache =
-    o.cache === false ? undefined : await FeatureCache.open(join(o.images, '.fewmark-cache'), modelFile);
+    // Beside the weights, not in the image folder (which may be read-only).
+    o.cache === false ? undefined : await FeatureCache.open(join(dirname(modelFile), 'cache'), modelFile);
   const matcher = await TemplateMatcher.create(templates, {
     model,
     inputSize: meta.inputSize,

@@ -48,7 +48,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   process.on('SIGINT', onSignal);
   // By steps, the bar counts steps; by time budget, it counts seconds.
   const byTime = config.steps === null;
-  const bar = startProgress(byTime ? 'training (s)' : 'training', byTime ? config.minutes! * 60 : config.steps!, 15);
+  const bar = startProgress(
+    byTime ? 'training (s)' : 'training',
+    byTime ? config.minutes! * 60 : config.steps!,
+    15,
+  );
   try {
     const result = await trainExtractor({
       images,
