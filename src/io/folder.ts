@@ -1,10 +1,10 @@
 // Listing the images of a folder and reading their sizes from the file
 // headers (image-size; DICOM through its header), without decoding pixels.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { imageSize } from 'image-size';
-import { DataError } from './errors.js';
+import { DataError, readInput } from './errors.js';
 
 export const IMAGE_EXTENSIONS = ['.bmp', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.dcm', '.dicom'];
 
@@ -43,15 +43,7 @@ export async function listImages(dir: string): Promise<string[]> {
 /** Width and height from the file header. */
 export async function readImageSize(file: string): Promise<{ width: number; height: number }> {
   const ext = extname(file).toLowerCase();
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new DataError(
-      file,
-      `cannot read image: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
+  const bytes = await readInput(file, 'image');
   if (ext === '.dcm' || ext === '.dicom') {
     try {
       const ds = dicomParser.parseDicom(bytes, { untilTag: 'x7fe00010' });

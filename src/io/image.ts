@@ -1,12 +1,8 @@
-// Reading one image file into fewmark: OpenCV for BMP/PNG/JPEG/TIFF, the
-// DICOM reader for .dcm, then a grey 8-bit-range working copy (16-bit data
-// windowed) plus the original size and, when the file says, the spacing.
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { readDicom } from './dicom.js';
-import { DataError } from './errors.js';
+import { DataError, readInput } from './errors.js';
 import type { Spacing } from './types.js';
 import { toDisplayRange } from './window.js';
 
@@ -20,15 +16,7 @@ export interface LoadedImage {
 }
 
 export async function readImage(file: string): Promise<LoadedImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new DataError(
-      file,
-      `cannot read image: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
+  const bytes = await readInput(file, 'image');
   return decodeImageBytes(bytes, file);
 }
 

@@ -1,11 +1,5 @@
-// The Digital Hand Atlas layout used by Payer et al. (2019) and the seed
-// paper: an images folder and all.csv with rows `id,x1,y1,...,x37,y37`
-// (optionally a header). No pixel spacing exists; as in the reference
-// evaluations, each image's spacing is set so that the wrist width — the
-// distance between landmarks 2 and 6 (0-based 1 and 5) — is 50 mm.
-import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import { DataError } from '../errors.js';
+import { DataError, readInput } from '../errors.js';
 import { imageId, listImages, readImageSize } from '../folder.js';
 import { type Dataset, defaultNames, type ImageRecord, type Point, type Spacing } from '../types.js';
 
@@ -28,15 +22,7 @@ export function wristWidthSpacing(
 }
 
 export async function loadHandXray(imagesDir: string, csvFile: string): Promise<Dataset> {
-  let text: string;
-  try {
-    text = await readFile(csvFile, 'utf8');
-  } catch (err) {
-    throw new DataError(
-      csvFile,
-      `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
+  const text = (await readInput(csvFile)).toString('utf8');
   const rows: string[][] = parse(text, { skip_empty_lines: true, relax_column_count: true, bom: true });
   const labels = new Map<string, Point[]>();
   rows.forEach((row, r) => {

@@ -3,9 +3,8 @@
 // AnnotationsByMD/{400_senior,400_junior}/NNN.txt with 19 lines x,y (the
 // official files carry clinical classes after line 19; they are ignored).
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError } from '../errors.js';
+import { DataError, readInput } from '../errors.js';
 import { imageId, listImages } from '../folder.js';
 import type { Dataset, ImageRecord, Point } from '../types.js';
 
@@ -45,15 +44,7 @@ const SPLIT_FOLDERS: Record<IsbiSplit, string> = {
 
 /** The first 19 lines of one doctor's file, as points. */
 export async function readIsbiAnnotation(file: string): Promise<Point[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new DataError(
-      file,
-      `cannot read annotation: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
+  const text = (await readInput(file, 'annotation')).toString('utf8');
   const lines = text.split(/\r?\n/);
   const points: Point[] = [];
   for (let i = 0; i < ISBI_LANDMARKS.length; i++) {

@@ -4,7 +4,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { DataError } from '../errors.js';
+import { DataError, ioReason } from '../errors.js';
 import type { Annotations } from '../types.js';
 import { formatClDetection, parseClDetection } from './cldetection.js';
 import { formatCoco, parseCoco } from './coco.js';
@@ -140,8 +140,6 @@ async function resolveFormat(path: string, format?: string): Promise<LandmarkFor
   return formatForPath(path);
 }
 
-const reason = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-
 export async function readAnnotations(
   path: string,
   format?: string,
@@ -153,7 +151,7 @@ export async function readAnnotations(
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new DataError(path, `cannot read: ${reason(err)}`);
+    throw new DataError(path, `cannot read: ${ioReason(err)}`);
   }
   return f.parse(text, path);
 }
@@ -163,14 +161,14 @@ async function readFolder(dir: string, f: DirectoryFormat): Promise<TextFile[]> 
   try {
     names = (await readdir(dir)).filter(f.holds);
   } catch (err) {
-    throw new DataError(dir, `cannot list: ${reason(err)}`);
+    throw new DataError(dir, `cannot list: ${ioReason(err)}`);
   }
   return Promise.all(
     names.map(async (name) => {
       try {
         return { name, text: await readFile(join(dir, name), 'utf8') };
       } catch (err) {
-        throw new DataError(join(dir, name), `cannot read: ${reason(err)}`);
+        throw new DataError(join(dir, name), `cannot read: ${ioReason(err)}`);
       }
     }),
   );
@@ -191,7 +189,7 @@ async function writeFolder(dir: string, files: TextFile[], f: DirectoryFormat): 
   const writing = new Set(files.map((file) => file.name));
   const existing = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
-    throw new DataError(dir, `cannot list: ${reason(err)}`);
+    throw new DataError(dir, `cannot list: ${ioReason(err)}`);
   });
   const stale = existing.filter((name) => f.holds(name) && !writing.has(name));
   if (stale.length > 0)
