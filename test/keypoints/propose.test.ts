@@ -1,7 +1,6 @@
 // Key point proposals: border band, greedy suppression, cap, every method.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as E from '../../src/engine/index.js';
 import { proposeKeypoints, suppress } from '../../src/keypoints/propose.js';
 import { generatePhantoms } from '../../src/phantom/index.js';
 
