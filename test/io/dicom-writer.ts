@@ -4,20 +4,10 @@
 // fixture could be downloaded for: PackBits/RLE (PS3.5 Annex G) and JPEG
 // Lossless (ITU T.81 process 14, one fixed Huffman table).
 import { deflateRawSync } from 'node:zlib';
+import { TRANSFER_SYNTAX } from '../../src/io/dicom.js';
 
-export const UID = {
-  implicitLittle: '1.2.840.10008.1.2',
-  explicitLittle: '1.2.840.10008.1.2.1',
-  deflatedLittle: '1.2.840.10008.1.2.1.99',
-  explicitBig: '1.2.840.10008.1.2.2',
-  jpegBaseline: '1.2.840.10008.1.2.4.50',
-  jpegLossless: '1.2.840.10008.1.2.4.57',
-  jpegLosslessSV1: '1.2.840.10008.1.2.4.70',
-  jpegLs: '1.2.840.10008.1.2.4.80',
-  jpeg2000Lossless: '1.2.840.10008.1.2.4.90',
-  jpeg2000: '1.2.840.10008.1.2.4.91',
-  rle: '1.2.840.10008.1.2.5',
-} as const;
+/** The reader's syntaxes plus one it must refuse (JPEG-LS). */
+export const UID = { ...TRANSFER_SYNTAX, jpegLs: '1.2.840.10008.1.2.4.80' } as const;
 
 /** Encapsulated pixel data: fragments, and the Basic Offset Table (empty when absent). */
 export interface Encapsulated {

@@ -58,7 +58,10 @@ export async function demo(o: DemoOptions): Promise<DemoResult> {
 
   say("4/4 evaluation against the phantoms' ground truth (the template itself left out)");
   const targets = join(out, 'ground-truth.csv');
-  await writeAnnotations(targets, { names: truth.names, images: truth.images.filter((img) => img !== template) });
+  await writeAnnotations(targets, {
+    names: truth.names,
+    images: truth.images.filter((img) => img !== template),
+  });
   const evaluation = await evaluate({
     pred: predictions,
     gt: targets,
