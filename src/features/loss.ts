@@ -63,6 +63,11 @@ export function infoNceLosses(
   return losses;
 }
 
+/** Logits: (cosine + min(margin per cell x distance, cap)) / temperature. */
+function withMargin(cosine: Tensor, distanceInCells: Tensor, o: InfoNceOptions): Tensor {
+  return cosine.add(distanceInCells.mul(o.marginPerCell).clamp(null, o.marginCap)).div(o.temperature);
+}
+
 /** All cells are candidates. */
 function coarseLoss(
   queries: Tensor,
@@ -83,8 +88,7 @@ function coarseLoss(
     .expand([h, w])
     .reshape([1, 1, h * w]);
   const distance = gx.sub(cx).square().add(gy.sub(cy).square()).sqrt();
-  const margin = distance.mul(o.marginPerCell).clamp(null, o.marginCap);
-  const logits = cosine.add(margin).div(o.temperature);
+  const logits = withMargin(cosine, distance, o);
   const target = cy
     .mul(w)
     .add(cx)
@@ -127,8 +131,7 @@ function windowLoss(
   const candidates = keys.permute([0, 2, 1]).gather(1, index).reshape([b, q, k, c]);
   const cosine = candidates.mul(queries.unsqueeze(2)).sum(3); // [B, Q, K]
   const distance = ox.square().add(oy.square()).sqrt();
-  const margin = distance.mul(o.marginPerCell).clamp(null, o.marginCap);
-  const logits = E.maskedFill(cosine.add(margin).div(o.temperature), E.logicalNot(inside), -1e4);
+  const logits = E.maskedFill(withMargin(cosine, distance, o), E.logicalNot(inside), -1e4);
   const target = E.full([b * q], Math.floor(k / 2), 'int64'); // the window's centre
   return E.F.crossEntropy(logits.reshape([b * q, k]), target);
 }
