@@ -152,7 +152,7 @@ export function swapSearch(r: SimilarityMatrix, start: number[]): SearchResult {
           for (let p = 0; p < rows; p++) {
             const keep = owner[p] === out ? second[p]! : first[p]!;
             const v = values[p * J + j]!;
-            total += v > keep ? v : keep;
+            total += Math.max(v, keep);
           }
           const s = total / rows;
           if (s > current + 1e-12) {
