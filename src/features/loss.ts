@@ -57,10 +57,20 @@ export function infoNceLosses(
       .select(2, 1)
       .clamp(0, h - 1)
       .unsqueeze(2);
-    if (l === 0) return coarseLoss(queries, keys, cx, cy, w, h, o);
-    return windowLoss(queries, keys, cx, cy, w, h, o);
+    const layer = { queries, keys, cx, cy, w, h };
+    return l === 0 ? coarseLoss(layer, o) : windowLoss(layer, o);
   });
   return losses;
+}
+
+/** One layer's inputs: unit queries [B, Q, C], unit keys [B, C, H*W], true cells [B, Q, 1]. */
+interface LayerQueries {
+  queries: Tensor;
+  keys: Tensor;
+  cx: Tensor;
+  cy: Tensor;
+  w: number;
+  h: number;
 }
 
 /** Logits: (cosine + min(margin per cell x distance, cap)) / temperature. */
@@ -69,15 +79,8 @@ function withMargin(cosine: Tensor, distanceInCells: Tensor, o: InfoNceOptions):
 }
 
 /** All cells are candidates. */
-function coarseLoss(
-  queries: Tensor,
-  keys: Tensor,
-  cx: Tensor,
-  cy: Tensor,
-  w: number,
-  h: number,
-  o: InfoNceOptions,
-) {
+function coarseLoss(layer: LayerQueries, o: InfoNceOptions) {
+  const { queries, keys, cx, cy, w, h } = layer;
   const [b, q] = queries.shape as [number, number, number];
   const cosine = E.bmm(queries, keys); // [B, Q, HW]
   const gx = E.arange(0, w)
@@ -102,15 +105,8 @@ function coarseLoss(
  * directly, so the cost does not grow with the layer's size. Cells that
  * fall outside the map are masked out.
  */
-function windowLoss(
-  queries: Tensor,
-  keys: Tensor,
-  cx: Tensor,
-  cy: Tensor,
-  w: number,
-  h: number,
-  o: InfoNceOptions,
-) {
+function windowLoss(layer: LayerQueries, o: InfoNceOptions) {
+  const { queries, keys, cx, cy, w, h } = layer;
   const [b, q, c] = queries.shape as [number, number, number];
   const r = o.window;
   const side = 2 * r + 1;
