@@ -149,13 +149,8 @@ export function writeDicom(elements: Element[], options: WriteOptions): Uint8Arr
     parts.push(dataSet([{ tag: 0x00020000, vr: 'UL', value: meta.length }], true, true), meta);
   }
   parts.push(body);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  // A copy with its own ArrayBuffer (Buffer.concat may hand out a pooled slice).
+  return Uint8Array.from(Buffer.concat(parts));
 }
 
 export interface ImageHeader {
