@@ -7,7 +7,12 @@
 //
 //   node dist/bench/oneshot-isbi.js --train-minutes 60 --out runs/isbi-384
 //   node dist/bench/oneshot-isbi.js --model runs/isbi-384          (reuse)
-import { existsSync } from 'node:fs';
+//
+// Recipe comparisons must not look at Test1: --steps N --config FILE trains
+// a variant for a fixed number of steps, and --eval-on train measures it on
+// training images other than the templates (the extractor never sees
+// labels, so these are fair targets).
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Tensor } from '../src/engine/index.js';
@@ -36,6 +41,9 @@ const { values: a } = parseArgs({
     queries: { type: 'string', default: '32' },
     templates: { type: 'string', default: '20' },
     'test-limit': { type: 'string' },
+    steps: { type: 'string' },
+    config: { type: 'string' },
+    'eval-on': { type: 'string', default: 'test1' },
     seed: { type: 'string', default: '0' },
   },
 });
@@ -47,19 +55,25 @@ if (!existsSync(data)) {
 const size = Number(a.size);
 const train = await loadIsbi2015(data, { split: 'train', groundTruth: 'mean' });
 const test = await loadIsbi2015(data, { split: 'test1', groundTruth: 'mean' });
-const testImages = a['test-limit'] ? test.images.slice(0, Number(a['test-limit'])) : test.images;
+if (a['eval-on'] !== 'test1' && a['eval-on'] !== 'train') {
+  console.error(`--eval-on must be test1 or train, got ${a['eval-on']}`);
+  process.exit(1);
+}
+const onTrain = a['eval-on'] === 'train';
 
 // ---- 1. the extractor: reuse or train
 const modelDir = resolve(a.model ?? a.out!);
 let trainSummary = 'reused';
 if (!a.model) {
+  const overrides = a.config ? JSON.parse(readFileSync(a.config, 'utf8')) : {};
   const config = resolveTrainConfig({
+    ...overrides,
     seed: Number(a.seed),
     inputSize: size,
     batchSize: Number(a.batch),
-    minutes: Number(a['train-minutes']),
-    steps: null,
-    pairs: { queriesPerImage: Number(a.queries) },
+    minutes: a.steps ? null : Number(a['train-minutes']),
+    steps: a.steps ? Number(a.steps) : null,
+    pairs: { ...overrides.pairs, queriesPerImage: Number(a.queries) },
   });
   process.stderr.write(`loading ${train.images.length} training images at ${size}x${size}...\n`);
   const images = await loadTrainingImages(
@@ -88,19 +102,18 @@ const { model, meta } = await loadExtractor(join(modelDir, EXTRACTOR_FILE));
 const cache = await FeatureCache.open(join(modelDir, 'cache'), join(modelDir, EXTRACTOR_FILE));
 const detector = { model, inputSize: meta.inputSize, cache };
 
-// ---- 2. features of the test images (kept in memory) and of the templates
+// ---- 2. templates, targets, and the targets' features (kept in memory)
+const rng = new Rng(Number(a.seed) + 1);
+const order = rng.permutation(train.images.length).map((i) => train.images[i]!);
+const templateIds = order.slice(0, Number(a.templates));
+const targets = onTrain ? order.slice(Number(a.templates)) : test.images;
+const testImages = a['test-limit'] ? targets.slice(0, Number(a['test-limit'])) : targets;
 process.stderr.write(`features of ${testImages.length} test images...\n`);
 const t0 = performance.now();
 const pyramids: Tensor[][] = [];
 for (const img of testImages)
   pyramids.push((await pyramidOf(img.file, detector)).pyramid.map((t) => t.keep()));
 const featureSeconds = (performance.now() - t0) / 1000;
-
-const rng = new Rng(Number(a.seed) + 1);
-const templateIds = rng
-  .permutation(train.images.length)
-  .slice(0, Number(a.templates))
-  .map((i) => train.images[i]!);
 
 interface Row {
   template: string;
@@ -148,7 +161,7 @@ const mres = rows.map((r) => r.mre);
 const best = rows.reduce((x, y) => (y.mre < x.mre ? y : x));
 const worst = rows.reduce((x, y) => (y.mre > x.mre ? y : x));
 const lines = [
-  `# One-shot template matching, ISBI 2015 Test1 (${testImages.length} images, mean of two doctors)`,
+  `# One-shot template matching, ISBI 2015 ${onTrain ? 'training images (not templates)' : 'Test1'} (${testImages.length} images, mean of two doctors)`,
   '',
   `Extractor: ${trainSummary}; input ${meta.inputSize}x${meta.inputSize}.`,
   `Features: ${featureSeconds.toFixed(1)} s for ${testImages.length} images; matching: ${(matchSeconds / rows.length).toFixed(1)} s per template.`,
@@ -167,8 +180,9 @@ const lines = [
   'Seed paper (GPU, ImageNet VGG19): 3.595 ± 0.381 mm for a random template.',
 ];
 console.log(lines.join('\n'));
-await writeFileAtomic(join(modelDir, 'oneshot-results.md'), `${lines.join('\n')}\n`);
+const resultName = onTrain ? 'oneshot-train-results' : 'oneshot-results';
+await writeFileAtomic(join(modelDir, `${resultName}.md`), `${lines.join('\n')}\n`);
 await writeFileAtomic(
-  join(modelDir, 'oneshot-results.json'),
+  join(modelDir, `${resultName}.json`),
   JSON.stringify({ trainSummary, meta, rows }, null, 2),
 );

@@ -84,9 +84,9 @@ program
 
 program
   .command('detect')
-  .description("find the annotated templates' landmarks in every other image (template matching)")
-  .requiredOption('--model <model>', 'model folder from fewmark train')
-  .requiredOption('--templates <labels>', 'landmarks file holding the annotated template images')
+  .description("find the templates' landmarks in every other image (template matching or a refined model)")
+  .requiredOption('--model <model>', 'model folder from fewmark train, or a refined one from fewmark refine')
+  .option('--templates <labels>', 'annotated templates (needed unless --model is refined; then skipped)')
   .requiredOption('--images <dir>', 'folder holding the templates and the images to label')
   .requiredOption('--out <pred>', 'predictions file (format from its name, e.g. .csv)')
   .option('--format <name>', 'output landmark format (default: from the file name)')
@@ -98,6 +98,28 @@ program
     console.log(
       `detected landmarks on ${r.detections.length} images with ${r.templates.length} template(s): ${o.out}`,
     );
+  });
+
+program
+  .command('select')
+  .description('choose which images of a folder to annotate (SCP or a baseline), best first')
+  .requiredOption('--images <dir>', 'folder of unlabeled images (the pool)')
+  .requiredOption('--model <model>', 'model folder from fewmark train')
+  .requiredOption('--budget <m>', 'how many images to choose', int('--budget'))
+  .requiredOption('--out <dir>', 'output folder: selection.json, selection.csv, report.html, thumbnails/')
+  .option('--strategy <name>', 'scp | scp-greedy | scp-random | random | kcenter | typiclust | kmeans', 'scp')
+  .option('--keypoints <method>', 'key points for SCP: sift | orb | akaze | random | grid', 'sift')
+  .option('--max-keypoints <k>', 'key points per image at most (0: all)', int('--max-keypoints'), 100)
+  .option('--contrast-threshold <t>', 'SIFT contrast, 0.01 for hands', positive('--contrast-threshold'), 0.04)
+  .option('--direction <d>', 'image-in-template (paper) | template-in-image (its code)', 'image-in-template')
+  .option('--grid-stride <px>', 'similarity maximum taken every N working pixels', int('--grid-stride'), 4)
+  .option('--random-sets <n>', 'scp-random: sets to score', int('--random-sets'), 10000)
+  .option('--seed <n>', 'random seed', int('--seed'), 0)
+  .option('--score', 'baselines: also compute the SCP matrix and report R of their picks')
+  .option('--no-cache', 'do not cache feature pyramids')
+  .action(async (o) => {
+    const { select, summary } = await import('./commands/select.js');
+    for (const line of summary(await select(o))) console.log(line);
   });
 
 program
@@ -119,6 +141,45 @@ program
     const { renderText } = await import('../eval/report.js');
     const r = await evaluate(o);
     console.log(renderText(r));
+  });
+
+const experiment = program.command('experiment').description('experiments that measure fewmark on real data');
+experiment
+  .command('selection')
+  .description('SCP vs random templates and baselines on ISBI 2015 (tables, figures, report.md)')
+  .requiredOption('--model <dir>', 'trained extractor folder (features are cached beside it)')
+  .option('--data <dir>', 'ISBI 2015 folder', '../shared/data/isbi2015')
+  .option(
+    '--out <dir>',
+    'output folder (the one-shot table inside lets a rerun resume)',
+    'runs/experiment-selection',
+  )
+  .option(
+    '--budgets <list>',
+    'numbers of templates M',
+    (v: string) => v.split(',').map(Number),
+    [1, 2, 3, 4, 5],
+  )
+  .option('--random-sets <n>', 'random sets per budget above 1', int('--random-sets'), 200)
+  .option('--search-sets <n>', 'random sets the paper-style search scores', int('--search-sets'), 100_000)
+  .option('--keypoints <method>', 'sift, orb, akaze, random or grid', 'sift')
+  .option('--max-keypoints <k>', 'key points per image', int('--max-keypoints'), 100)
+  .option('--contrast-threshold <t>', 'SIFT contrast threshold', positive('--contrast-threshold'), 0.04)
+  .option(
+    '--grid-stride <px>',
+    'stride of the grid the similarity maximum is taken on',
+    int('--grid-stride'),
+    4,
+  )
+  .option('--no-ablation', 'skip the key point ablation')
+  .option('--seed <n>', 'random seed', int('--seed'), 0)
+  .option('--pool-limit <n>', 'only the first N training images (quick checks)', int('--pool-limit'))
+  .option('--target-limit <n>', 'only the first N Test1 images (quick checks)', int('--target-limit'))
+  .action(async (o) => {
+    const { experimentSelection } = await import('./commands/experiment.js');
+    const { out } = await experimentSelection(o);
+    const { readFile } = await import('node:fs/promises');
+    console.log(await readFile(`${out}/report.md`, 'utf8'));
   });
 
 try {

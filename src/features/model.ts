@@ -22,6 +22,12 @@ export interface ExtractorConfig {
   /** Channels of each output embedding. */
   embedding: number;
   norm: 'batch' | 'group';
+  /**
+   * How the first level reaches stride 2: 'strided' strides its first conv
+   * (cheapest); 'full' runs its first conv at full resolution and strides
+   * the second, so fine detail is filtered before it is subsampled.
+   */
+  stem?: 'strided' | 'full';
 }
 
 export const defaultExtractorConfig: ExtractorConfig = {
@@ -29,6 +35,7 @@ export const defaultExtractorConfig: ExtractorConfig = {
   widths: [16, 32, 64, 128, 128],
   embedding: 32,
   norm: 'batch',
+  stem: 'strided',
 };
 
 /** Strides of the outputs, in the order forward() returns them. */
@@ -38,13 +45,33 @@ function normLayer(kind: ExtractorConfig['norm'], channels: number): Layer {
   return kind === 'batch' ? new BatchNorm2d(channels) : new GroupNorm(Math.min(8, channels), channels);
 }
 
-/** conv3x3 -> norm -> ReLU, twice; the first conv may stride. */
-function doubleConv(cin: number, cout: number, norm: ExtractorConfig['norm'], stride = 1): Sequential {
+/** conv3x3 -> norm -> ReLU, twice; the first (or, with strideSecond, the second) conv may stride. */
+function doubleConv(
+  cin: number,
+  cout: number,
+  norm: ExtractorConfig['norm'],
+  stride = 1,
+  strideSecond = false,
+): Sequential {
   return new Sequential(
-    new Conv2d({ inChannels: cin, outChannels: cout, kernelSize: 3, padding: 1, stride, bias: false }),
+    new Conv2d({
+      inChannels: cin,
+      outChannels: cout,
+      kernelSize: 3,
+      padding: 1,
+      stride: strideSecond ? 1 : stride,
+      bias: false,
+    }),
     normLayer(norm, cout),
     new ReLU(),
-    new Conv2d({ inChannels: cout, outChannels: cout, kernelSize: 3, padding: 1, bias: false }),
+    new Conv2d({
+      inChannels: cout,
+      outChannels: cout,
+      kernelSize: 3,
+      padding: 1,
+      stride: strideSecond ? stride : 1,
+      bias: false,
+    }),
     normLayer(norm, cout),
     new ReLU(),
   );
@@ -59,8 +86,12 @@ export class FeatureExtractor extends Module {
     super();
     const w = config.widths;
     // Encoder level i works at stride 2^(i+1); each level halves the size.
+    const fullStem = config.stem === 'full';
     this.encoder = w.map((width, i) =>
-      this.child(`enc${i}`, doubleConv(i === 0 ? config.inChannels : w[i - 1]!, width, config.norm, 2)),
+      this.child(
+        `enc${i}`,
+        doubleConv(i === 0 ? config.inChannels : w[i - 1]!, width, config.norm, 2, i === 0 && fullStem),
+      ),
     );
     // Decoder level i goes from stride 2^(5-i) up to 2^(4-i), joining the skip.
     this.decoder = [3, 2, 1, 0].map((i, k) =>
@@ -80,7 +111,8 @@ export class FeatureExtractor extends Module {
       2 * n * cin * cout * k * k * (height / stride) * (width / stride);
     w.forEach((c, i) => {
       const s = 2 ** (i + 1);
-      flops += conv(i === 0 ? config.inChannels : w[i - 1]!, c, 3, s) + conv(c, c, 3, s);
+      const firstStride = i === 0 && config.stem === 'full' ? 1 : s;
+      flops += conv(i === 0 ? config.inChannels : w[i - 1]!, c, 3, firstStride) + conv(c, c, 3, s);
     });
     [3, 2, 1, 0].forEach((i, k) => {
       const s = 2 ** (i + 1);

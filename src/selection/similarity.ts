@@ -4,6 +4,14 @@
 // of max(cos, 0), each layer upsampled to a common grid. The maximum is
 // taken on a grid of stride `gridStride` working pixels (4 by default; 1 is
 // the exact full-resolution maximum) to keep the N x N image pairs cheap.
+//
+// Speed: the features of one template are resampled to the grid once, and
+// then every key point of every image is scored against it with one matrix
+// product per layer (rows in chunks that stay in cache). Resampling the
+// features instead of each cosine map is the same linear interpolation
+// done before the dot product; only the clamp at 0 moves after it.
+// bestMatchScores keeps the per-pair, clamp-first computation as the
+// reference that the batched one is measured against.
 
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
@@ -53,6 +61,41 @@ export interface SimilarityInput {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Rows per batched product: [layers, chunk, grid cells] floats stay a few tens of MB. */
+const ROW_CHUNK = 512;
+
+/** One image's features on the g x g grid, [layers, C, g*g] (all layers share C). */
+function gridFeatures(pyramid: Tensor[], g: number): Tensor {
+  return E.tidy(() =>
+    E.stack(
+      pyramid.map((layer) => {
+        const [, c, h, w] = layer.shape as [number, number, number, number];
+        const onGrid =
+          h === g && w === g
+            ? layer
+            : E.F.interpolate(layer, { size: [g, g], mode: 'bilinear', alignCorners: false });
+        return onGrid.reshape([c, g * g]);
+      }),
+      0,
+    ),
+  );
+}
+
+/** Best multi-layer similarity of each descriptor row ([layers, R, C]) on one grid ([layers, C, G]), into out. */
+function bestOnGrid(rows: Tensor, grid: Tensor, out: Float32Array): void {
+  const [layers, total] = rows.shape as [number, number, number];
+  for (let start = 0; start < total; start += ROW_CHUNK) {
+    const length = Math.min(ROW_CHUNK, total - start);
+    const best = E.tidy(() => {
+      const cosine = E.bmm(rows.narrow(1, start, length), grid).clamp(0); // [layers, rows, G]
+      let product = cosine.select(0, 0);
+      for (let l = 1; l < layers; l++) product = product.mul(cosine.select(0, l));
+      return product.max(1).data() as Float32Array;
+    });
+    out.set(best, start);
+  }
+}
+
 /**
  * The facility-location matrix, one column per candidate template.
  * image-in-template: one row per (image, key point), value r[n, k, j].
@@ -67,37 +110,56 @@ export function similarityMatrix(input: SimilarityInput): {
 } {
   const n = input.pyramids.length;
   const candidates = input.candidates ?? Array.from({ length: n }, (_, i) => i);
-  const grid = Math.round(input.inputSize / (input.gridStride ?? 4));
+  const g = Math.round(input.inputSize / (input.gridStride ?? 4));
   const paperDirection = (input.direction ?? 'image-in-template') === 'image-in-template';
-  const descriptors = input.pyramids.map((p, i) =>
-    describeLandmarks(p, input.keypoints[i]!, input.inputSize).map((d) => d.keep()),
-  );
-  const offsets: number[] = [];
-  let rows = 0;
-  for (const k of input.keypoints) {
-    offsets.push(rows);
-    rows += paperDirection ? k.length : 1;
-  }
   const J = candidates.length;
+  // The searched descriptors, stacked over images (paper) or candidate templates (reference).
+  const owners = paperDirection ? Array.from({ length: n }, (_, i) => i) : candidates;
+  const offsets: number[] = [];
+  let stackedRows = 0;
+  for (const i of owners) {
+    offsets.push(stackedRows);
+    stackedRows += input.keypoints[i]!.length;
+  }
+  const stacked = E.tidy(() => {
+    const perOwner = owners.map((i) =>
+      describeLandmarks(input.pyramids[i]!, input.keypoints[i]!, input.inputSize),
+    );
+    const perLayer = input.pyramids[0]!.map((_, l) =>
+      E.cat(
+        perOwner.map((d) => d[l]!),
+        0,
+      ),
+    );
+    return E.stack(perLayer, 0); // [layers, rows, C]
+  }).keep();
+  const searched = paperDirection ? candidates : Array.from({ length: n }, (_, i) => i);
+  const rows = paperDirection ? stackedRows : n;
   const values = new Float32Array(rows * J);
-  let done = 0;
+  const best = new Float32Array(stackedRows);
   try {
-    candidates.forEach((j, jj) => {
-      for (let img = 0; img < n; img++) {
-        if (paperDirection) {
-          const scores = bestMatchScores(descriptors[img]!, input.pyramids[j]!, grid);
-          scores.forEach((v, k) => {
-            values[(offsets[img]! + k) * J + jj] = v;
-          });
-        } else {
-          const scores = bestMatchScores(descriptors[j]!, input.pyramids[img]!, grid);
-          values[img * J + jj] = scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length);
-        }
-        input.onProgress?.(++done, J * n);
+    searched.forEach((target, t) => {
+      const grid = gridFeatures(input.pyramids[target]!, g).keep();
+      try {
+        bestOnGrid(stacked, grid, best);
+      } finally {
+        grid.dispose();
       }
+      if (paperDirection) {
+        for (let r = 0; r < stackedRows; r++) values[r * J + t] = best[r]!;
+      } else {
+        owners.forEach((_, jj) => {
+          const from = offsets[jj]!;
+          const to = jj + 1 < owners.length ? offsets[jj + 1]! : stackedRows;
+          let sum = 0;
+          for (let r = from; r < to; r++) sum += best[r]!;
+          values[target * J + jj] = sum / Math.max(1, to - from);
+        });
+      }
+      input.onProgress?.(t + 1, searched.length);
     });
   } finally {
-    for (const d of descriptors) for (const t of d) t.dispose();
+    stacked.dispose();
   }
   return { rows, candidates: J, values };
 }

@@ -1,0 +1,168 @@
+// Speed of selection (issue 5, item 7): key points, the similarity tensor
+// and the search over N images whose features are already cached, for N =
+// 50, 100, 150 ISBI training images, plus N synthetic images (random unit
+// features, the same key point count) to show how time grows. Also
+// measures how far the batched grid maximum is from the exact per-pair
+// full-resolution one, on a subset.
+//
+//   node dist/bench/selection-speed.js --model runs/isbi-384 [--synthetic 1000]
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Tensor } from '../src/engine/index.js';
+import * as E from '../src/engine/index.js';
+import { FeatureCache } from '../src/features/cache.js';
+import { EXTRACTOR_FILE, loadExtractor } from '../src/features/checkpoint.js';
+import { loadWorkingImage } from '../src/features/load.js';
+import { loadIsbi2015 } from '../src/io/datasets/isbi2015.js';
+import type { Point } from '../src/io/types.js';
+import { proposeKeypoints } from '../src/keypoints/propose.js';
+import { pyramidOf } from '../src/matching/detect.js';
+import { describeLandmarks } from '../src/matching/match.js';
+import { exhaustiveSingle, greedySwap } from '../src/selection/search.js';
+import { bestMatchScores, similarityMatrix } from '../src/selection/similarity.js';
+
+const { values: a } = parseArgs({
+  options: {
+    data: { type: 'string', default: '../shared/data/isbi2015' },
+    model: { type: 'string', default: 'runs/isbi-384' },
+    keypoints: { type: 'string', default: '100' },
+    'grid-stride': { type: 'string', default: '4' },
+    synthetic: { type: 'string', default: '1000' },
+    'synthetic-candidates': { type: 'string', default: '50' },
+    'exact-subset': { type: 'string', default: '8' },
+  },
+});
+const modelDir = resolve(a.model!);
+const { model, meta } = await loadExtractor(join(modelDir, EXTRACTOR_FILE));
+const cache = await FeatureCache.open(join(modelDir, 'cache'), join(modelDir, EXTRACTOR_FILE));
+const S = meta.inputSize;
+const gridStride = Number(a['grid-stride']);
+const train = await loadIsbi2015(resolve(a.data!), { split: 'train', groundTruth: 'mean' });
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+
+process.stderr.write(`loading cached features of ${train.images.length} images...\n`);
+const pyramids: Tensor[][] = [];
+const images: Tensor[] = [];
+for (const img of train.images) {
+  pyramids.push((await pyramidOf(img.file, { model, inputSize: S, cache })).pyramid.map((t) => t.keep()));
+  const w = await loadWorkingImage(img.file, S);
+  images.push(E.tidy(() => w.input.reshape([S, S]).mul(255).to('uint8')).keep());
+  w.input.dispose();
+}
+
+interface Timing {
+  n: number;
+  keypoints: number;
+  tensor: number;
+  search: number;
+  candidates: number;
+}
+function timeSelection(n: number): Timing {
+  const t0 = performance.now();
+  const keypoints = images
+    .slice(0, n)
+    .map((im) => proposeKeypoints(im, { method: 'sift', maxPoints: Number(a.keypoints) }));
+  const t1 = performance.now();
+  const matrix = similarityMatrix({ pyramids: pyramids.slice(0, n), keypoints, inputSize: S, gridStride });
+  const t2 = performance.now();
+  exhaustiveSingle(matrix);
+  for (let m = 2; m <= 5; m++) greedySwap(matrix, m);
+  const t3 = performance.now();
+  return {
+    n,
+    keypoints: (t1 - t0) / 1000,
+    tensor: (t2 - t1) / 1000,
+    search: (t3 - t2) / 1000,
+    candidates: n,
+  };
+}
+
+const rows: Timing[] = [];
+for (const n of [50, 100, 150].filter((n) => n <= train.images.length)) {
+  process.stderr.write(`selection over ${n} images...\n`);
+  rows.push(timeSelection(n));
+}
+
+// Synthetic: random unit features at the pyramid's shapes; time for a
+// subset of candidate templates, scaled to all (the cost is linear in them).
+const synthetic = Number(a.synthetic);
+if (synthetic > 0) {
+  process.stderr.write(`synthetic ${synthetic} images...\n`);
+  const shapes = pyramids[0]!.map((t) => t.shape);
+  const fake = Array.from({ length: synthetic }, () =>
+    E.tidy(() => shapes.map((s) => E.F.normalize(E.randn([...s]), 2, 1))).map((t) => t.keep()),
+  );
+  const kpCount = Number(a.keypoints);
+  const fakeKeypoints: Point[][] = fake.map((_, i) =>
+    Array.from({ length: kpCount }, (_, k) => ({
+      x: ((i * 37 + k * 53) % (S - 32)) + 16,
+      y: ((k * 29) % (S - 32)) + 16,
+    })),
+  );
+  const candidates = Array.from({ length: Number(a['synthetic-candidates']) }, (_, j) => j);
+  const t0 = performance.now();
+  similarityMatrix({ pyramids: fake, keypoints: fakeKeypoints, inputSize: S, gridStride, candidates });
+  const seconds = ((performance.now() - t0) / 1000) * (synthetic / candidates.length);
+  rows.push({
+    n: synthetic,
+    keypoints: Number.NaN,
+    tensor: seconds,
+    search: Number.NaN,
+    candidates: candidates.length,
+  });
+  for (const p of fake) for (const t of p) t.dispose();
+}
+
+console.log(
+  `Selection speed, features cached (${modelDir}), input ${S}, SIFT <= ${a.keypoints} key points, grid stride ${gridStride}`,
+);
+console.log(`machine: ${E.threads()} torch threads\n`);
+console.log(
+  '| images | key points s | similarity tensor s | search s (M=1 exhaustive, M=2..5 greedy+swap) | total s |',
+);
+console.log('|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  const synth = r.candidates < r.n;
+  console.log(
+    `| ${r.n}${synth ? ` synthetic (tensor timed on ${r.candidates} templates, scaled)` : ''} | ${Number.isNaN(r.keypoints) ? '-' : r.keypoints.toFixed(1)} | ${r.tensor.toFixed(1)} | ${Number.isNaN(r.search) ? '-' : r.search.toFixed(2)} | ${synth ? '-' : (r.keypoints + r.tensor + r.search).toFixed(1)} |`,
+  );
+}
+console.log(`\npeak resident memory: ${mb(process.resourceUsage().maxRSS * 1024)}`);
+
+// Batched grid maximum against the exact per-pair full-resolution maximum.
+const subset = Number(a['exact-subset']);
+if (subset > 0) {
+  const keypoints = images
+    .slice(0, subset)
+    .map((im) => proposeKeypoints(im, { method: 'sift', maxPoints: Number(a.keypoints) }));
+  const batched = similarityMatrix({
+    pyramids: pyramids.slice(0, subset),
+    keypoints,
+    inputSize: S,
+    gridStride,
+  });
+  let sumAbs = 0;
+  let maxAbs = 0;
+  let sumExact = 0;
+  let count = 0;
+  for (let j = 0; j < subset; j++) {
+    let row = 0;
+    for (let i = 0; i < subset; i++) {
+      const d = describeLandmarks(pyramids[i]!, keypoints[i]!, S);
+      const exact = bestMatchScores(d, pyramids[j]!, S);
+      for (const t of d) t.dispose();
+      exact.forEach((v, k) => {
+        const diff = Math.abs(v - batched.values[(row + k) * subset + j]!);
+        sumAbs += diff;
+        maxAbs = Math.max(maxAbs, diff);
+        sumExact += v;
+        count++;
+      });
+      row += keypoints[i]!.length;
+    }
+  }
+  console.log(
+    `\nbatched stride-${gridStride} grid vs exact full-resolution maximum (${subset}x${subset} image pairs, ${count} values): ` +
+      `mean |difference| ${(sumAbs / count).toFixed(4)} (mean exact value ${(sumExact / count).toFixed(4)}), largest ${maxAbs.toFixed(4)}`,
+  );
+}

@@ -1,0 +1,71 @@
+// Figures as SVG files, drawn with Vega-Lite (a declarative grammar: a spec
+// per figure, rendered headless by Vega without a browser or canvas).
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+async function render(spec: TopLevelSpec, file: string): Promise<void> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  await writeFileAtomic(file, await view.toSVG());
+  view.finalize();
+}
+
+/** The paper's Fig. 1: how MRE varies with the template, with marked picks. */
+export async function mreHistogram(
+  file: string,
+  title: string,
+  mres: number[],
+  marks: { label: string; mre: number }[],
+): Promise<void> {
+  await render(
+    {
+      title,
+      width: 480,
+      height: 260,
+      layer: [
+        {
+          data: { values: mres.map((mre) => ({ mre })) },
+          mark: { type: 'bar', color: '#8da0cb' },
+          encoding: {
+            x: { field: 'mre', bin: { maxbins: 30 }, title: 'MRE on Test1 (mm)' },
+            y: { aggregate: 'count', title: 'templates' },
+          },
+        },
+        {
+          data: { values: marks },
+          mark: { type: 'rule', strokeWidth: 2 },
+          encoding: { x: { field: 'mre' }, color: { field: 'label', title: null } },
+        },
+      ],
+    },
+    file,
+  );
+}
+
+/** The paper's Fig. 6: representativeness against MRE, one dot per template (set). */
+export async function scoreScatter(
+  file: string,
+  title: string,
+  points: { score: number; mre: number; picked: boolean }[],
+): Promise<void> {
+  await render(
+    {
+      title,
+      width: 480,
+      height: 320,
+      data: { values: points.map((p) => ({ ...p, kind: p.picked ? 'selected' : 'other' })) },
+      mark: { type: 'point', filled: true },
+      encoding: {
+        x: { field: 'score', type: 'quantitative', scale: { zero: false }, title: 'representativeness R' },
+        y: { field: 'mre', type: 'quantitative', scale: { zero: false }, title: 'MRE on Test1 (mm)' },
+        color: {
+          field: 'kind',
+          title: null,
+          scale: { domain: ['other', 'selected'], range: ['#66c2a5', '#d62728'] },
+        },
+        size: { condition: { test: 'datum.picked', value: 120 }, value: 30 },
+      },
+    },
+    file,
+  );
+}

@@ -1,0 +1,238 @@
+// Choosing which images of a pool to annotate (issue 5): the SCP of
+// DESIGN.md steps 3-5 (key points, similarity tensor, search over template
+// sets) or one of the embedding baselines, with the time of each phase.
+// Reads images and the feature cache; writes nothing (the `select` command
+// writes the outputs).
+import type { Tensor } from '../engine/index.js';
+import * as E from '../engine/index.js';
+import type { FeatureCache } from '../features/cache.js';
+import { loadWorkingImage } from '../features/load.js';
+import type { FeatureExtractor } from '../features/model.js';
+import { imageId } from '../io/folder.js';
+import { type Proposal, type ProposalOptions, proposeKeypoints } from '../keypoints/propose.js';
+import { pyramidOf } from '../matching/detect.js';
+import { Rng } from '../util/random.js';
+import { kCenterGreedy, kMeansMedoids, type PointSet, randomSelection, typiClust } from './baselines.js';
+import { globalEmbedding, stackEmbeddings } from './embeddings.js';
+import { greedyOrder, prefixScores } from './ranking.js';
+import { exhaustiveSingle, greedy, greedySwap, randomSearch, type SimilarityMatrix } from './search.js';
+import { type Direction, similarityMatrix } from './similarity.js';
+
+export const STRATEGIES = [
+  'scp',
+  'scp-greedy',
+  'scp-random',
+  'random',
+  'kcenter',
+  'typiclust',
+  'kmeans',
+] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export const isScpStrategy = (s: Strategy) => s === 'scp' || s === 'scp-greedy' || s === 'scp-random';
+
+export const DEFAULT_RANDOM_SETS = 10_000;
+
+export interface SelectionInput {
+  /** The pool; every image is a candidate and every image is represented. */
+  files: string[];
+  budget: number;
+  model: FeatureExtractor;
+  inputSize: number;
+  cache?: FeatureCache;
+  /** Default 'scp': greedy then swaps (one image: all singles scored). */
+  strategy?: Strategy;
+  /** Default SIFT, at most 100 per image (propose.ts defaults otherwise). */
+  keypoints?: ProposalOptions;
+  direction?: Direction;
+  gridStride?: number;
+  /** scp-random: how many random sets to score (default 10,000). */
+  randomSets?: number;
+  seed?: number;
+  /** Baselines: also compute the SCP matrix, to report R of their picks. */
+  scoreBaselines?: boolean;
+  onProgress?: (phase: 'features' | 'similarity', done: number, total: number) => void;
+}
+
+export interface RankedImage {
+  rank: number;
+  /** Index into the pool. */
+  index: number;
+  image: string;
+  file: string;
+  /** R of the first `rank` images; null when no SCP matrix was computed. */
+  score: number | null;
+  /** How much this image added to R; null likewise. */
+  gain: number | null;
+}
+
+export interface ImageKeypoints {
+  /** Original image size. */
+  width: number;
+  height: number;
+  /** Working pixels, strongest first. */
+  points: Proposal[];
+}
+
+export interface PhaseTimings {
+  keypoints: number;
+  features: number;
+  similarity: number;
+  search: number;
+  total: number;
+}
+
+export interface Selection {
+  strategy: Strategy;
+  budget: number;
+  pool: number;
+  ranked: RankedImage[];
+  /** R of the whole chosen set; null when no SCP matrix was computed. */
+  R: number | null;
+  /** Seconds. */
+  timings: PhaseTimings;
+  /** Key points of the chosen images, in rank order. */
+  keypoints: ImageKeypoints[];
+  /** Mean key points per pool image, when the whole pool's were proposed. */
+  meanKeypoints: number | null;
+  /** The SCP matrix's size, when computed. */
+  matrix: { rows: number; candidates: number } | null;
+  /** The SCP matrix itself (columns: pool images), for callers that score other sets. */
+  similarity: SimilarityMatrix | null;
+  /** scp-random: how many sets were scored. */
+  evaluated?: number;
+}
+
+/** Key points on the 8-bit working image (the detectors work on 8-bit grey). */
+export async function keypointsOf(
+  file: string,
+  inputSize: number,
+  options: ProposalOptions,
+): Promise<ImageKeypoints> {
+  const image = await loadWorkingImage(file, inputSize);
+  const grey = E.tidy(() =>
+    image.input.reshape([inputSize, inputSize]).mul(255).add(0.5).clamp(0, 255).to('uint8'),
+  );
+  image.input.dispose();
+  try {
+    return { width: image.width, height: image.height, points: proposeKeypoints(grey, options) };
+  } finally {
+    grey.dispose();
+  }
+}
+
+/** The SCP searches; the chosen set comes back in greedy order. */
+function searchScp(r: SimilarityMatrix, strategy: Strategy, m: number, input: SelectionInput) {
+  if (strategy === 'scp-random') {
+    const found = randomSearch(r, m, input.randomSets ?? DEFAULT_RANDOM_SETS, input.seed ?? 0);
+    return { order: greedyOrder(r, found.selected), evaluated: found.evaluated };
+  }
+  if (strategy === 'scp-greedy') return { order: greedy(r, m).selected };
+  const found = m === 1 ? exhaustiveSingle(r) : greedySwap(r, m);
+  return { order: greedyOrder(r, found.selected) };
+}
+
+/** The baselines, each with its own random stream of the seed. */
+function searchBaseline(points: PointSet, strategy: Strategy, m: number, seed: number): number[] {
+  switch (strategy) {
+    case 'random':
+      return randomSelection(points.count, m, new Rng(seed, 0xba5e, 1));
+    case 'kcenter':
+      return kCenterGreedy(points, m);
+    case 'typiclust':
+      return typiClust(points, m, new Rng(seed, 0xba5e, 2));
+    case 'kmeans':
+      return kMeansMedoids(points, m, new Rng(seed, 0xba5e, 3));
+    default:
+      throw new RangeError(`select: '${strategy}' is not a baseline`);
+  }
+}
+
+export async function selectImages(input: SelectionInput): Promise<Selection> {
+  const { files, budget: m, inputSize } = input;
+  const strategy = input.strategy ?? 'scp';
+  if (!STRATEGIES.includes(strategy))
+    throw new RangeError(`select: strategy must be one of ${STRATEGIES.join(', ')}, got '${strategy}'`);
+  if (!Number.isInteger(m) || m < 1 || m > files.length)
+    throw new RangeError(`select: budget must be an integer in 1..${files.length}, got ${m}`);
+  const scp = isScpStrategy(strategy);
+  const needMatrix = scp || input.scoreBaselines === true;
+  const keypointOptions: ProposalOptions = { method: 'sift', maxPoints: 100, ...input.keypoints };
+  const timings: PhaseTimings = { keypoints: 0, features: 0, similarity: 0, search: 0, total: 0 };
+  const started = performance.now();
+  const since = (t: number) => (performance.now() - t) / 1000;
+
+  const poolKeypoints: ImageKeypoints[] = [];
+  const embeddings: Float32Array[] = [];
+  const pyramids: Tensor[][] = [];
+  let matrix: SimilarityMatrix | undefined;
+  try {
+    for (const [i, file] of files.entries()) {
+      let t = performance.now();
+      if (needMatrix) poolKeypoints.push(await keypointsOf(file, inputSize, keypointOptions));
+      timings.keypoints += since(t);
+      t = performance.now();
+      const { pyramid } = await pyramidOf(file, { model: input.model, inputSize, cache: input.cache });
+      if (!scp) embeddings.push(globalEmbedding(pyramid));
+      if (needMatrix) pyramids.push(pyramid.map((layer) => layer.keep()));
+      else for (const layer of pyramid) layer.dispose();
+      timings.features += since(t);
+      input.onProgress?.('features', i + 1, files.length);
+    }
+    if (needMatrix && poolKeypoints.every((k) => k.points.length === 0))
+      throw new Error(
+        `select: no ${keypointOptions.method} key points in any image; lower the contrast threshold (0.01 for hands) or use grid key points`,
+      );
+    if (needMatrix) {
+      const t = performance.now();
+      matrix = similarityMatrix({
+        pyramids,
+        keypoints: poolKeypoints.map((k) => k.points),
+        inputSize,
+        gridStride: input.gridStride,
+        direction: input.direction,
+        onProgress: (done, total) => input.onProgress?.('similarity', done, total),
+      });
+      timings.similarity = since(t);
+    }
+  } finally {
+    for (const pyramid of pyramids) for (const layer of pyramid) layer.dispose();
+  }
+
+  let t = performance.now();
+  const found = scp
+    ? searchScp(matrix!, strategy, m, input)
+    : { order: searchBaseline(stackEmbeddings(embeddings), strategy, m, input.seed ?? 0) };
+  const scores = matrix ? prefixScores(matrix, found.order) : null;
+  timings.search = since(t);
+
+  t = performance.now();
+  const keypoints: ImageKeypoints[] = [];
+  for (const i of found.order)
+    keypoints.push(poolKeypoints[i] ?? (await keypointsOf(files[i]!, inputSize, keypointOptions)));
+  timings.keypoints += since(t);
+  timings.total = since(started);
+
+  return {
+    strategy,
+    budget: m,
+    pool: files.length,
+    ranked: found.order.map((index, k) => ({
+      rank: k + 1,
+      index,
+      image: imageId(files[index]!),
+      file: files[index]!,
+      score: scores ? scores[k]!.score : null,
+      gain: scores ? scores[k]!.gain : null,
+    })),
+    R: scores ? scores[scores.length - 1]!.score : null,
+    timings,
+    keypoints,
+    meanKeypoints: needMatrix
+      ? poolKeypoints.reduce((s, k) => s + k.points.length, 0) / poolKeypoints.length
+      : null,
+    matrix: matrix ? { rows: matrix.rows, candidates: matrix.candidates } : null,
+    similarity: matrix ?? null,
+    ...('evaluated' in found ? { evaluated: found.evaluated } : {}),
+  };
+}
