@@ -37,12 +37,17 @@ program
   .description('run the main job end to end on built-in phantoms (a few minutes)')
   .option('--out <dir>', 'output folder (replaced)', 'demo-output')
   .option('--minutes <n>', 'training budget in minutes', positive('--minutes'), 2)
+  .option('--budget <m>', 'how many images to choose and annotate', int('--budget'), 3)
   .action(async (o) => {
     const { demo } = await import('./commands/demo.js');
     const { renderText } = await import('../eval/report.js');
     const r = await demo(o);
     console.log(renderText(r.evaluation));
-    console.log(`\ntemplate ${r.template}; everything is in ${r.out}`);
+    const mre = (e: typeof r.evaluation) => e.overall.mre.toFixed(3);
+    console.log(
+      `\nchosen by SCP: ${r.templates.join(', ')} -> MRE ${mre(r.evaluation)} mm; random ${r.randomTemplates.join(', ')} -> MRE ${mre(r.randomEvaluation)} mm`,
+    );
+    console.log(`${(r.seconds / 60).toFixed(1)} min; report: ${r.out}/report.md`);
   });
 
 program
@@ -169,9 +174,15 @@ experiment
     '--grid-stride <px>',
     'stride of the grid the similarity maximum is taken on',
     int('--grid-stride'),
-    4,
+    8,
   )
   .option('--no-ablation', 'skip the key point ablation')
+  .option(
+    '--ablation-grid-stride <px>',
+    'grid stride of the ablation tensors',
+    int('--ablation-grid-stride'),
+    16,
+  )
   .option('--seed <n>', 'random seed', int('--seed'), 0)
   .option('--pool-limit <n>', 'only the first N training images (quick checks)', int('--pool-limit'))
   .option('--target-limit <n>', 'only the first N Test1 images (quick checks)', int('--target-limit'))

@@ -9,8 +9,9 @@ import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { fromWorkingPoint, toWorkingPoint } from '../features/preprocess.js';
 import type { Point } from '../io/types.js';
+import { coarseGrid, coarseToFinePeaks, defaultCoarseToFine } from '../matching/coarse-to-fine.js';
 import { type DetectorOptions, pyramidOf } from '../matching/detect.js';
-import { describeLandmarks, findPeaks, similarityMaps } from '../matching/match.js';
+import { describeLandmarks } from '../matching/match.js';
 
 export interface LabelledImage {
   id: string;
@@ -99,10 +100,11 @@ export async function buildOneShotTable(
     done: loaded?.done ?? 0,
   };
   if (table.done === templates.length) return table;
-  const pyramids: { pyramid: Tensor[]; width: number; height: number }[] = [];
+  const pyramids: { pyramid: Tensor[]; grid: Tensor; width: number; height: number }[] = [];
   for (const t of targets) {
     const p = await pyramidOf(t.file, o);
-    pyramids.push({ ...p, pyramid: p.pyramid.map((x) => x.keep()) });
+    const grid = coarseGrid(p.pyramid, o.inputSize, defaultCoarseToFine.gridStride).keep();
+    pyramids.push({ ...p, grid, pyramid: p.pyramid.map((x) => x.keep()) });
   }
   try {
     for (let j = table.done; j < templates.length; j++) {
@@ -112,8 +114,15 @@ export async function buildOneShotTable(
       const descriptors = describeLandmarks(tp.pyramid, work, o.inputSize);
       pyramids.forEach((target, i) => {
         E.tidy(() => {
-          const maps = similarityMaps(descriptors, target.pyramid, o.inputSize);
-          findPeaks(maps, o.subpixel ?? true).forEach((peak, l) => {
+          const peaks = coarseToFinePeaks(
+            descriptors,
+            target.pyramid,
+            o.inputSize,
+            defaultCoarseToFine,
+            target.grid,
+            o.subpixel ?? true,
+          );
+          peaks.forEach((peak, l) => {
             const p = fromWorkingPoint(peak.point, target.width, target.height, o.inputSize);
             const k = at(table, j, i, l);
             table.x[k] = p.x;
@@ -129,7 +138,7 @@ export async function buildOneShotTable(
         await save(o.file, table);
     }
   } finally {
-    for (const p of pyramids) for (const x of p.pyramid) x.dispose();
+    for (const p of pyramids) for (const x of [...p.pyramid, p.grid]) x.dispose();
   }
   return table;
 }

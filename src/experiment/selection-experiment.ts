@@ -44,6 +44,8 @@ export interface SelectionExperimentOptions {
   keypoints: ProposalOptions;
   gridStride: number;
   ablation: boolean;
+  /** The ablation's 20 tensors use this (coarser) grid to stay affordable. */
+  ablationGridStride: number;
   ablationMethods: ProposalMethod[];
   ablationCounts: number[];
   seed: number;
@@ -163,8 +165,8 @@ export async function runSelectionExperiment(
   const embeddings = stackEmbeddings(pyramids.map((p) => globalEmbedding(p)));
   try {
     const propose = (options: ProposalOptions) => grey.map((g) => proposeKeypoints(g, options));
-    const matrixFor = (keypoints: Point[][], direction: Direction) =>
-      similarityMatrix({ pyramids, keypoints, inputSize: o.inputSize, gridStride: o.gridStride, direction });
+    const matrixFor = (keypoints: Point[][], direction: Direction, gridStride = o.gridStride) =>
+      similarityMatrix({ pyramids, keypoints, inputSize: o.inputSize, gridStride, direction });
 
     t0 = performance.now();
     const keypoints = propose(o.keypoints);
@@ -269,7 +271,7 @@ export async function runSelectionExperiment(
           o.log(`ablation: ${method}, K=${k}`);
           t0 = performance.now();
           const kp = propose({ ...o.keypoints, method, maxPoints: k, seed: o.seed });
-          const r = matrixFor(kp, 'image-in-template');
+          const r = matrixFor(kp, 'image-in-template', o.ablationGridStride);
           const pick = pickOf(r, top.m);
           const mre = mreOf(pick);
           ablation.push({

@@ -2,8 +2,8 @@
 // the issue asks for, two figures (the paper's Figs. 1 and 6) and the raw
 // results as JSON.
 import { join } from 'node:path';
+import { mreHistogram, scoreScatter } from '../eval/plots.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { mreHistogram, scoreScatter } from './plots.js';
 import type { SelectionExperimentResult } from './selection-experiment.js';
 import { pearson, spearman } from './stats.js';
 

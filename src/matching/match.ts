@@ -55,29 +55,37 @@ export function findPeaks(maps: Tensor, subpixel = true): Peak[] {
   const [l, h, w] = maps.shape as [number, number, number];
   const values = maps.data() as Float32Array;
   const peaks: Peak[] = [];
-  for (let k = 0; k < l; k++) {
-    const base = k * h * w;
-    let best = 0;
-    let bestValue = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < h * w; i++) {
-      const v = values[base + i]!;
+  for (let k = 0; k < l; k++)
+    peaks.push(peakInWindow(values.subarray(k * h * w, (k + 1) * h * w), w, h, subpixel));
+  return peaks;
+}
+
+/**
+ * The maximum of one h x w map (row-major), with the parabola refinement
+ * inside it. With `margin` the maximum is sought only that far inside the
+ * edges (the ring around it still feeds the parabola).
+ */
+export function peakInWindow(values: Float32Array, w: number, h: number, subpixel = true, margin = 0): Peak {
+  let best = 0;
+  let bestValue = Number.NEGATIVE_INFINITY;
+  for (let y = margin; y < h - margin; y++)
+    for (let x = margin; x < w - margin; x++) {
+      const v = values[y * w + x]!;
       if (v > bestValue) {
         bestValue = v;
-        best = i;
+        best = y * w + x;
       }
     }
-    const x = best % w;
-    const y = Math.floor(best / w);
-    let dx = 0;
-    let dy = 0;
-    if (subpixel) {
-      const at = (xx: number, yy: number) => values[base + yy * w + xx]!;
-      if (x > 0 && x < w - 1) dx = vertex(at(x - 1, y), bestValue, at(x + 1, y));
-      if (y > 0 && y < h - 1) dy = vertex(at(x, y - 1), bestValue, at(x, y + 1));
-    }
-    peaks.push({ point: { x: x + dx, y: y + dy }, value: bestValue });
+  const x = best % w;
+  const y = Math.floor(best / w);
+  let dx = 0;
+  let dy = 0;
+  if (subpixel) {
+    const at = (xx: number, yy: number) => values[yy * w + xx]!;
+    if (x > 0 && x < w - 1) dx = vertex(at(x - 1, y), bestValue, at(x + 1, y));
+    if (y > 0 && y < h - 1) dy = vertex(at(x, y - 1), bestValue, at(x, y + 1));
   }
-  return peaks;
+  return { point: { x: x + dx, y: y + dy }, value: bestValue };
 }
 
 /** Offset of a parabola's vertex through (-1, a), (0, b), (1, c), within ±0.5. */

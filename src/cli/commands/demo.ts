@@ -1,16 +1,23 @@
 // `fewmark demo` (npm run demo): the main job end to end on built-in
 // phantoms, in a few minutes: make phantoms, train the feature extractor,
-// annotate one template (its phantom ground truth stands in for a person),
-// detect on the rest, and evaluate.
+// choose which images to annotate (SCP), annotate them (their phantom
+// ground truth stands in for a person), detect on the rest, evaluate, and
+// write a report. A random choice of as many templates is detected and
+// evaluated the same way, for comparison.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { landmarkBars } from '../../eval/plots.js';
 import type { EvaluationResult } from '../../eval/report.js';
 import { readAnnotations, writeAnnotations } from '../../io/formats/index.js';
+import type { Annotations } from '../../io/types.js';
 import { phantomSpacing } from '../../phantom/index.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { Rng } from '../../util/random.js';
 import { detect } from './detect.js';
 import { evaluate } from './evaluate.js';
 import { phantom } from './phantom.js';
+import { select } from './select.js';
 import { train } from './train.js';
 
 export interface DemoOptions {
@@ -18,55 +25,132 @@ export interface DemoOptions {
   images?: number;
   size?: number;
   minutes?: number;
+  budget?: number;
   seed?: number;
 }
 
 export interface DemoResult {
   out: string;
-  template: string;
+  templates: string[];
+  randomTemplates: string[];
   evaluation: EvaluationResult;
+  randomEvaluation: EvaluationResult;
+  seconds: number;
+}
+
+/** Detects from `chosen` (their ground truth as the annotation) and evaluates on every other phantom. */
+async function detectAndEvaluate(
+  truth: Annotations,
+  chosen: string[],
+  dir: string,
+  model: string,
+  images: string,
+  spacing: number,
+): Promise<EvaluationResult> {
+  const templates = join(dir, 'templates.csv');
+  await writeAnnotations(templates, {
+    names: truth.names,
+    images: truth.images.filter((img) => chosen.includes(img.image)),
+  });
+  const predictions = join(dir, 'predictions.csv');
+  await detect({ model, templates, images, out: predictions });
+  const targets = join(dir, 'ground-truth.csv');
+  await writeAnnotations(targets, {
+    names: truth.names,
+    images: truth.images.filter((img) => !chosen.includes(img.image)),
+  });
+  return evaluate({ pred: predictions, gt: targets, out: join(dir, 'evaluation'), spacing });
 }
 
 export async function demo(o: DemoOptions): Promise<DemoResult> {
+  const started = performance.now();
   const out = resolve(o.out);
   const seed = o.seed ?? 1;
+  const size = o.size ?? 256;
+  const budget = o.budget ?? 3;
   const data = join(out, 'phantoms');
+  const images = join(data, 'images');
   const model = join(out, 'model');
+  const spacing = phantomSpacing(size).x;
   const say = (s: string) => process.stderr.write(`\n== ${s}\n`);
 
   if (existsSync(out)) await rm(out, { recursive: true, force: true });
-  say(`1/4 phantoms: ${o.images ?? 40} synthetic hand X-rays with 17 known landmarks`);
-  await phantom({ out: data, n: o.images ?? 40, seed, size: o.size ?? 256, quiet: true });
+  say(`1/5 phantoms: ${o.images ?? 40} synthetic hand X-rays with 17 known landmarks`);
+  await phantom({ out: data, n: o.images ?? 40, seed, size, quiet: true });
 
-  say(`2/4 self-supervised training of the feature extractor (${o.minutes ?? 2} min)`);
-  await train({
-    images: join(data, 'images'),
-    out: model,
-    minutes: o.minutes ?? 2,
-    size: o.size ?? 256,
-    batch: 4,
+  say(`2/5 self-supervised training of the feature extractor (${o.minutes ?? 2} min)`);
+  await train({ images, out: model, minutes: o.minutes ?? 2, size, batch: 4, seed });
+
+  say(`3/5 which ${budget} images to annotate: SCP (SIFT key points, greedy + swap)`);
+  const picked = await select({
+    images,
+    model,
+    budget,
+    out: join(out, 'selection'),
+    contrastThreshold: 0.01, // hands: low-contrast bone edges (DESIGN.md, step 3)
     seed,
+    quiet: true,
   });
+  const chosen = picked.selection.ranked.map((r) => r.image);
+  process.stderr.write(`chosen: ${chosen.join(', ')} (R ${picked.selection.R?.toFixed(4)})\n`);
 
-  say('3/4 one-shot detection: the first typical phantom is the annotated template');
+  say(
+    '4/5 detection from the chosen images (their phantom ground truth as the annotation), and from random ones',
+  );
   const truth = await readAnnotations(join(data, 'landmarks.csv'));
-  const template = truth.images.find((img) => img.points.every((p) => !Number.isNaN(p.x)))!;
-  const templates = join(out, 'template.csv');
-  await writeAnnotations(templates, { names: truth.names, images: [template] });
-  const predictions = join(out, 'predictions.csv');
-  await detect({ model, templates, images: join(data, 'images'), out: predictions });
+  const evaluation = await detectAndEvaluate(truth, chosen, join(out, 'scp'), model, images, spacing);
+  const ids = truth.images.map((img) => img.image);
+  const randomTemplates = new Rng(seed, 0xde70)
+    .permutation(ids.length)
+    .slice(0, budget)
+    .map((i) => ids[i]!);
+  const randomEvaluation = await detectAndEvaluate(
+    truth,
+    randomTemplates,
+    join(out, 'random'),
+    model,
+    images,
+    spacing,
+  );
 
-  say("4/4 evaluation against the phantoms' ground truth (the template itself left out)");
-  const targets = join(out, 'ground-truth.csv');
-  await writeAnnotations(targets, {
-    names: truth.names,
-    images: truth.images.filter((img) => img !== template),
-  });
-  const evaluation = await evaluate({
-    pred: predictions,
-    gt: targets,
-    out: join(out, 'evaluation'),
-    spacing: phantomSpacing(o.size ?? 256).x,
-  });
-  return { out, template: template.image, evaluation };
+  say('5/5 report');
+  const seconds = (performance.now() - started) / 1000;
+  await landmarkBars(
+    join(out, 'landmark-mre.svg'),
+    `MRE per landmark, ${budget} templates`,
+    [
+      ['SCP', evaluation],
+      ['random', randomEvaluation],
+    ].flatMap(([set, e]) =>
+      (e as EvaluationResult).perLandmark.map((l) => ({ landmark: l.name, set: set as string, mre: l.mre })),
+    ),
+  );
+  await writeFileAtomic(
+    join(out, 'report.md'),
+    renderDemoReport(
+      { out, templates: chosen, randomTemplates, evaluation, randomEvaluation, seconds },
+      picked.selection.R,
+    ),
+  );
+  return { out, templates: chosen, randomTemplates, evaluation, randomEvaluation, seconds };
+}
+
+function renderDemoReport(r: DemoResult, score: number | null): string {
+  const row = (name: string, set: string[], e: EvaluationResult) =>
+    `| ${name} | ${set.join(', ')} | ${e.overall.mre.toFixed(3)} ± ${e.overall.std.toFixed(3)} | ${e.overall.sdr.map((s) => `${s.percent.toFixed(1)}%`).join(' | ')} |`;
+  return [
+    '# fewmark demo',
+    '',
+    `Synthetic hand phantoms: an extractor trained without labels, ${r.templates.length} images chosen to annotate, their ground truth used as the annotation, landmarks detected on every other phantom. Finished in ${(r.seconds / 60).toFixed(1)} minutes.`,
+    '',
+    `| templates | images | MRE mm | ${r.evaluation.overall.sdr.map((s) => `SDR ${s.radius} mm`).join(' | ')} |`,
+    `|---|---|---:|${r.evaluation.overall.sdr.map(() => '---:').join('|')}|`,
+    row(`chosen by SCP (R ${score?.toFixed(4)})`, r.templates, r.evaluation),
+    row('random', r.randomTemplates, r.randomEvaluation),
+    '',
+    '![MRE per landmark](landmark-mre.svg)',
+    '',
+    'Files: `selection/` (selection.json, report.html with thumbnails), `scp/` and `random/` (templates, predictions, evaluation), `model/`.',
+    '',
+  ].join('\n');
 }

@@ -29,6 +29,7 @@ export interface ExperimentSelectionOptions {
   contrastThreshold: number;
   gridStride: number;
   ablation: boolean;
+  ablationGridStride: number;
   seed: number;
   poolLimit?: number;
   targetLimit?: number;
@@ -70,6 +71,7 @@ export async function experimentSelection(
     },
     gridStride: o.gridStride,
     ablation: o.ablation,
+    ablationGridStride: o.ablationGridStride,
     ablationMethods: METHODS,
     ablationCounts: [50, 75, 100, 150],
     seed: o.seed,
@@ -88,7 +90,7 @@ export async function experimentSelection(
   });
   const header = [
     `Command: \`fewmark experiment selection --model ${o.model} --random-sets ${o.randomSets} --search-sets ${o.searchSets} --keypoints ${o.keypoints} --max-keypoints ${o.maxKeypoints} --grid-stride ${o.gridStride} --seed ${o.seed}\``,
-    `Extractor: ${modelFile} (input ${meta.inputSize}x${meta.inputSize}); key points ${o.keypoints}, at most ${o.maxKeypoints} per image, contrast threshold ${o.contrastThreshold}; similarity maximum on a stride-${o.gridStride} grid.`,
+    `Extractor: ${modelFile} (input ${meta.inputSize}x${meta.inputSize}); key points ${o.keypoints}, at most ${o.maxKeypoints} per image, contrast threshold ${o.contrastThreshold}; similarity maximum on a stride-${o.gridStride} grid (key point ablation: stride ${o.ablationGridStride}).`,
   ];
   await writeSelectionOutputs(result, out, header);
   return { result, out };

@@ -69,3 +69,27 @@ export async function scoreScatter(
     file,
   );
 }
+
+/** Per-landmark MRE of a few template sets side by side. */
+export async function landmarkBars(
+  file: string,
+  title: string,
+  rows: { landmark: string; set: string; mre: number }[],
+): Promise<void> {
+  await render(
+    {
+      title,
+      width: 520,
+      height: 260,
+      data: { values: rows },
+      mark: 'bar',
+      encoding: {
+        x: { field: 'landmark', type: 'nominal', sort: null, title: null, axis: { labelAngle: -45 } },
+        xOffset: { field: 'set' },
+        y: { field: 'mre', type: 'quantitative', title: 'MRE (mm)' },
+        color: { field: 'set', title: 'templates' },
+      },
+    },
+    file,
+  );
+}
