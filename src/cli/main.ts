@@ -117,7 +117,11 @@ program
   .option('--max-keypoints <k>', 'key points per image at most (0: all)', int('--max-keypoints'), 100)
   .option('--contrast-threshold <t>', 'SIFT contrast, 0.01 for hands', positive('--contrast-threshold'), 0.04)
   .option('--direction <d>', 'image-in-template (paper) | template-in-image (its code)', 'image-in-template')
-  .option('--grid-stride <px>', 'similarity maximum taken every N working pixels', int('--grid-stride'), 4)
+  .option(
+    '--grid-stride <px>',
+    'similarity maximum taken every N working pixels (default 8)',
+    int('--grid-stride'),
+  )
   .option('--random-sets <n>', 'scp-random: sets to score', int('--random-sets'), 10000)
   .option('--seed <n>', 'random seed', int('--seed'), 0)
   .option('--score', 'baselines: also compute the SCP matrix and report R of their picks')
@@ -184,6 +188,12 @@ experiment
     16,
   )
   .option('--seed <n>', 'random seed', int('--seed'), 0)
+  .option(
+    '--targets <set>',
+    'test1 (the reported figures) or train (the pool itself, for choosing options)',
+    'test1',
+  )
+  .option('--fusion <rule>', 'several templates: median (default) or max-peak (paper eq. 3)', 'median')
   .option('--pool-limit <n>', 'only the first N training images (quick checks)', int('--pool-limit'))
   .option('--target-limit <n>', 'only the first N Test1 images (quick checks)', int('--target-limit'))
   .action(async (o) => {

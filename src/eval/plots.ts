@@ -27,14 +27,17 @@ export async function mreHistogram(
           data: { values: mres.map((mre) => ({ mre })) },
           mark: { type: 'bar', color: '#8da0cb' },
           encoding: {
-            x: { field: 'mre', bin: { maxbins: 30 }, title: 'MRE on Test1 (mm)' },
-            y: { aggregate: 'count', title: 'templates' },
+            x: { field: 'mre', type: 'quantitative', bin: { maxbins: 30 }, title: 'MRE on Test1 (mm)' },
+            y: { aggregate: 'count', type: 'quantitative', title: 'templates' },
           },
         },
         {
           data: { values: marks },
           mark: { type: 'rule', strokeWidth: 2 },
-          encoding: { x: { field: 'mre' }, color: { field: 'label', title: null } },
+          encoding: {
+            x: { field: 'mre', type: 'quantitative' },
+            color: { field: 'label', type: 'nominal', title: null },
+          },
         },
       ],
     },

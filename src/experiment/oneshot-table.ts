@@ -1,4 +1,6 @@
 // Every candidate template's one-shot peaks on every target image, once.
+export type { Fusion } from '../matching/detect.js';
+
 // Few-shot template matching picks, per image and landmark, the template
 // whose peak is highest (paper eq. 3), so with this table any set of
 // templates is evaluated by lookups: thousands of random sets cost nothing
@@ -10,7 +12,7 @@ import * as E from '../engine/index.js';
 import { fromWorkingPoint, toWorkingPoint } from '../features/preprocess.js';
 import type { Point } from '../io/types.js';
 import { coarseGrid, coarseToFinePeaks, defaultCoarseToFine } from '../matching/coarse-to-fine.js';
-import { type DetectorOptions, pyramidOf } from '../matching/detect.js';
+import { type DetectorOptions, type Fusion, fusePeaks, pyramidOf } from '../matching/detect.js';
 import { describeLandmarks } from '../matching/match.js';
 
 export interface LabelledImage {
@@ -145,23 +147,29 @@ export async function buildOneShotTable(
 
 /**
  * Radial errors (mm) of few-shot matching with template set `set` (indices
- * into table.templates), one per target and landmark: the highest peak wins.
+ * into table.templates), one per target and landmark. Targets that are
+ * themselves in the set (a pool evaluated on itself) are left out.
  */
 export function setErrors(
   table: OneShotTable,
   set: readonly number[],
   truth: Point[][],
   spacingMm: number,
+  fusion: Fusion = 'max-peak',
 ): number[] {
+  const inSet = new Set(set.map((j) => table.templates[j]!));
   const errors: number[] = [];
   for (let i = 0; i < table.targets.length; i++) {
+    if (inSet.has(table.targets[i]!)) continue;
     for (let l = 0; l < table.landmarks; l++) {
-      let best = set[0]!;
-      for (const j of set)
-        if (table.value[at(table, j, i, l)]! > table.value[at(table, best, i, l)]!) best = j;
-      const k = at(table, best, i, l);
+      // The same rule as detection (matching/detect.ts).
+      const peaks = set.map((j) => {
+        const k = at(table, j, i, l);
+        return { point: { x: table.x[k]!, y: table.y[k]! }, value: table.value[k]!, template: '' };
+      });
+      const p = fusePeaks(peaks, fusion)!.point;
       const g = truth[i]![l]!;
-      errors.push(Math.hypot(table.x[k]! - g.x, table.y[k]! - g.y) * spacingMm);
+      errors.push(Math.hypot(p.x - g.x, p.y - g.y) * spacingMm);
     }
   }
   return errors;
@@ -173,7 +181,8 @@ export function setMre(
   set: readonly number[],
   truth: Point[][],
   spacingMm: number,
+  fusion: Fusion = 'max-peak',
 ): number {
-  const e = setErrors(table, set, truth, spacingMm);
+  const e = setErrors(table, set, truth, spacingMm, fusion);
   return e.reduce((a, b) => a + b, 0) / e.length;
 }

@@ -27,7 +27,7 @@ import {
 } from '../selection/search.js';
 import { type Direction, similarityMatrix } from '../selection/similarity.js';
 import { Rng } from '../util/random.js';
-import { buildOneShotTable, type OneShotTable, setMre } from './oneshot-table.js';
+import { buildOneShotTable, type Fusion, type OneShotTable, setMre } from './oneshot-table.js';
 import { type Distribution, distribution, pearson, rankAmong, spearman } from './stats.js';
 
 export interface SelectionExperimentOptions {
@@ -49,7 +49,14 @@ export interface SelectionExperimentOptions {
   ablationMethods: ProposalMethod[];
   ablationCounts: number[];
   seed: number;
-  /** Use only the first images of the pool / of Test1 (quick checks). */
+  /**
+   * test1: the reported figures. train: the pool's own images are the
+   * targets (each set's templates left out) — for choosing options without
+   * looking at Test1.
+   */
+  targets: 'test1' | 'train';
+  fusion: Fusion;
+  /** Use only the first images of the pool / of the targets (quick checks). */
   poolLimit?: number;
   targetLimit?: number;
   log: (line: string) => void;
@@ -66,6 +73,8 @@ export interface BudgetRow {
   randomMres: number[];
   rank: number;
   baselines: Record<string, { pick: string[]; mre: number; score: number }>;
+  /** Mean MRE of the random sets under each fusion rule. */
+  fusionMeans: Record<Fusion, number>;
 }
 
 export interface SearchRow {
@@ -98,6 +107,8 @@ export interface AblationRow {
 export interface SelectionExperimentResult {
   pool: number;
   targets: number;
+  targetSet: 'test1' | 'train';
+  fusion: Fusion;
   singles: { id: string; score: number; mre: number }[];
   budgets: BudgetRow[];
   search: SearchRow[];
@@ -134,21 +145,22 @@ export async function runSelectionExperiment(
   const pool = train.images
     .slice(0, o.poolLimit)
     .map((i) => ({ id: i.id, file: i.file, points: i.landmarks! }));
-  const targets = test.images.slice(0, o.targetLimit);
+  const targets = (o.targets === 'train' ? train : test).images.slice(0, o.targetLimit);
   const truth: Point[][] = targets.map((i) => i.landmarks!);
   const ids = pool.map((p) => p.id);
   const detector = { model: o.model, inputSize: o.inputSize, cache: o.cache };
 
   // 1. One-shot peaks of every candidate on every Test1 image.
   let t0 = performance.now();
-  o.log(`one-shot matching: ${pool.length} templates x ${targets.length} Test1 images (resumable)`);
+  o.log(`one-shot matching: ${pool.length} templates x ${targets.length} ${o.targets} images (resumable)`);
   const table: OneShotTable = await buildOneShotTable(pool, targets, {
     ...detector,
-    file: join(o.out, 'oneshot-table.safetensors'),
+    file: join(o.out, `oneshot-table-${o.targets}.safetensors`),
     onProgress: (done, total) => o.progress('one-shot table', done, total),
   });
   timings.oneShotTable = seconds(t0);
-  const mreOf = (set: readonly number[]) => setMre(table, set, truth, ISBI_SPACING_MM);
+  const mreOf = (set: readonly number[], fusion = o.fusion) =>
+    setMre(table, set, truth, ISBI_SPACING_MM, fusion);
 
   // 2. The pool's features, key points, embeddings.
   t0 = performance.now();
@@ -189,7 +201,7 @@ export async function runSelectionExperiment(
     const budgets: BudgetRow[] = o.budgets.map((m) => {
       const pick = pickOf(matrix, m);
       const sets = m === 1 ? pool.map((_, j) => [j]) : randomSets(pool.length, m, o.randomSets, rng);
-      const randomMres = sets.map(mreOf);
+      const randomMres = sets.map((x) => mreOf(x));
       const randomScores = sets.map((s) => score(matrix, s));
       const mre = mreOf(pick);
       const named = (set: number[]) => ({
@@ -207,6 +219,10 @@ export async function runSelectionExperiment(
         randomScores,
         randomMres,
         rank: rankAmong(mre, randomMres),
+        fusionMeans: {
+          'max-peak': distribution(sets.map((x) => mreOf(x, 'max-peak'))).mean,
+          median: distribution(sets.map((x) => mreOf(x, 'median'))).mean,
+        },
         baselines: {
           'k-center': named(kCenterGreedy(embeddings, m)),
           typiclust: named(typiClust(embeddings, m, baselineRng)),
@@ -290,6 +306,8 @@ export async function runSelectionExperiment(
     return {
       pool: pool.length,
       targets: targets.length,
+      targetSet: o.targets,
+      fusion: o.fusion,
       singles,
       budgets,
       search,

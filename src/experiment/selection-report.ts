@@ -17,7 +17,7 @@ export function renderSelectionReport(r: SelectionExperimentResult, header: stri
     '',
     ...header,
     '',
-    `Pool: ${r.pool} training images (candidates and represented images); targets: ${r.targets} Test1 images, mean of the two doctors; errors in mm at original resolution. Random sets: every candidate for M = 1, otherwise distinct seeded random sets; "rank" counts the random sets (or candidates) with a lower MRE, plus one.`,
+    `Pool: ${r.pool} training images (candidates and represented images); targets: ${r.targetSet === 'train' ? `the ${r.targets} pool images themselves, each set's templates left out (a validation run: options are chosen here, not on Test1)` : `${r.targets} Test1 images`}, mean of the two doctors; errors in mm at original resolution. Several templates are fused by ${r.fusion === 'median' ? 'the coordinate-wise median of their predictions' : 'the highest peak per landmark (paper eq. 3)'}. Random sets: every candidate for M = 1, otherwise distinct seeded random sets; "rank" counts the random sets (or candidates) with a lower MRE, plus one.`,
     '',
     '## SCP against random templates and the baselines',
     '',
@@ -29,6 +29,14 @@ export function renderSelectionReport(r: SelectionExperimentResult, header: stri
     }),
     '',
     'Paper (Table 1, VGG19, GPU): M=1 3.083 mm against 3.595 ± 0.381 random; M=5 2.571 against 2.850 ± 0.141.',
+    '',
+    'Fusing several templates, mean MRE (mm) of the same random sets under each rule:',
+    '',
+    '| M | max peak (eq. 3) | coordinate-wise median |',
+    '|---:|---:|---:|',
+    ...r.budgets
+      .filter((b) => b.m > 1)
+      .map((b) => `| ${b.m} | ${f3(b.fusionMeans['max-peak'])} | ${f3(b.fusionMeans.median)} |`),
     '',
   ];
   if (singles) {

@@ -44,6 +44,41 @@ export interface DetectorOptions {
    * fine (same predictions on ISBI, bench/detect-coarse-to-fine; ~4x slower).
    */
   exactMaps?: boolean;
+  /**
+   * Several templates: the coordinate-wise median of their peaks (default:
+   * 19% lower MRE than eq. 3 with 5 random templates, measured on the ISBI
+   * training images, docs/selection.md) or the highest peak (paper eq. 3).
+   */
+  fusion?: Fusion;
+}
+
+export type Fusion = 'max-peak' | 'median';
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * One landmark's answer from its templates' peaks. max-peak: the highest
+ * peak wins. median: the coordinate-wise median of the peaks' points, with
+ * the median peak value as confidence and the template nearest to it named.
+ */
+export function fusePeaks(
+  peaks: { point: Point; value: number; template: string }[],
+  fusion: Fusion,
+): { point: Point; value: number; template: string } | undefined {
+  if (peaks.length === 0) return undefined;
+  if (fusion === 'max-peak' || peaks.length === 1) return peaks.reduce((a, b) => (b.value > a.value ? b : a));
+  const point = { x: median(peaks.map((p) => p.point.x)), y: median(peaks.map((p) => p.point.y)) };
+  const nearest = peaks.reduce((a, b) =>
+    Math.hypot(b.point.x - point.x, b.point.y - point.y) <
+    Math.hypot(a.point.x - point.x, a.point.y - point.y)
+      ? b
+      : a,
+  );
+  return { point, value: median(peaks.map((p) => p.value)), template: nearest.template };
 }
 
 /** Feature pyramid of an image file, through the cache. */
@@ -88,19 +123,16 @@ export class TemplateMatcher {
 
   async detect(id: string, file: string): Promise<Detection> {
     const { pyramid, width, height } = await pyramidOf(file, this.options);
-    const best: { point: Point; value: number; template: string }[] = Array.from(
-      { length: this.landmarkCount },
-      () => ({
-        point: { x: Number.NaN, y: Number.NaN },
-        value: Number.NEGATIVE_INFINITY,
-        template: '',
-      }),
-    );
     const size = this.options.inputSize;
     const subpixel = this.options.subpixel ?? true;
     const grid = this.options.exactMaps
       ? undefined
       : coarseGrid(pyramid, size, defaultCoarseToFine.gridStride);
+    // Every template's peak per landmark, then one answer per landmark.
+    const found: { point: Point; value: number; template: string }[][] = Array.from(
+      { length: this.landmarkCount },
+      () => [],
+    );
     for (const t of this.templates) {
       const peaks = E.tidy(() =>
         grid
@@ -108,23 +140,22 @@ export class TemplateMatcher {
           : findPeaks(similarityMaps(t.descriptors, pyramid, size), subpixel),
       );
       peaks.forEach((p, k) => {
-        if (t.valid[k] && p.value > best[k]!.value) best[k] = { ...p, template: t.id };
+        if (t.valid[k]) found[k]!.push({ ...p, template: t.id });
       });
     }
     grid?.dispose();
     for (const layer of pyramid) layer.dispose();
+    const fused = found.map((peaks) => fusePeaks(peaks, this.options.fusion ?? 'median'));
     return {
       id,
       file,
       width,
       height,
-      points: best.map((b) =>
-        b.template
-          ? fromWorkingPoint(b.point, width, height, this.options.inputSize)
-          : { x: Number.NaN, y: Number.NaN },
+      points: fused.map((b) =>
+        b ? fromWorkingPoint(b.point, width, height, size) : { x: Number.NaN, y: Number.NaN },
       ),
-      confidence: best.map((b) => (b.template ? b.value : 0)),
-      templateOf: best.map((b) => b.template),
+      confidence: fused.map((b) => (b ? b.value : 0)),
+      templateOf: fused.map((b) => (b ? b.template : '')),
     };
   }
 

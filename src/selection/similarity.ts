@@ -2,8 +2,9 @@
 // r[n, k, j] = max over the pixels q of template j of the multi-layer
 // similarity between image n's key point k and q — the product over layers
 // of max(cos, 0), each layer upsampled to a common grid. The maximum is
-// taken on a grid of stride `gridStride` working pixels (4 by default; 1 is
-// the exact full-resolution maximum) to keep the N x N image pairs cheap.
+// taken on a grid of stride `gridStride` working pixels (DEFAULT_GRID_STRIDE;
+// 1 is the exact full-resolution maximum) to keep the N x N image pairs
+// cheap; bench/selection-speed measures what the grid costs in accuracy.
 //
 // Speed: the features of one template are resampled to the grid once, and
 // then every key point of every image is scored against it with one matrix
@@ -42,6 +43,9 @@ export function bestMatchScores(descriptors: Tensor[], pyramid: Tensor[], grid: 
 }
 
 export type Direction = 'image-in-template' | 'template-in-image';
+
+/** Working pixels between the grid points the maximum is taken on. */
+export const DEFAULT_GRID_STRIDE = 8;
 
 export interface SimilarityInput {
   /** Per image: the feature pyramid (unit-length features), coarsest first. */
@@ -110,7 +114,7 @@ export function similarityMatrix(input: SimilarityInput): {
 } {
   const n = input.pyramids.length;
   const candidates = input.candidates ?? Array.from({ length: n }, (_, i) => i);
-  const g = Math.round(input.inputSize / (input.gridStride ?? 4));
+  const g = Math.round(input.inputSize / (input.gridStride ?? DEFAULT_GRID_STRIDE));
   const paperDirection = (input.direction ?? 'image-in-template') === 'image-in-template';
   const J = candidates.length;
   // The searched descriptors, stacked over images (paper) or candidate templates (reference).

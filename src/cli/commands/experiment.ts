@@ -33,6 +33,8 @@ export interface ExperimentSelectionOptions {
   seed: number;
   poolLimit?: number;
   targetLimit?: number;
+  targets: string;
+  fusion: string;
 }
 
 const METHODS: ProposalMethod[] = ['sift', 'orb', 'akaze', 'random', 'grid'];
@@ -43,6 +45,10 @@ export async function experimentSelection(
   const data = resolve(o.data);
   if (!existsSync(join(data, 'RawImage')))
     throw new DataError(data, 'not the ISBI 2015 folder (no RawImage/ inside); pass --data');
+  if (o.targets !== 'test1' && o.targets !== 'train')
+    throw new UsageError(`--targets must be test1 or train, got ${o.targets}`);
+  if (o.fusion !== 'max-peak' && o.fusion !== 'median')
+    throw new UsageError(`--fusion must be max-peak or median, got ${o.fusion}`);
   if (!METHODS.includes(o.keypoints as ProposalMethod))
     throw new UsageError(`--keypoints must be one of ${METHODS.join(', ')}, got ${o.keypoints}`);
   if (o.budgets.some((m) => !Number.isInteger(m) || m < 1 || m > (o.poolLimit ?? 150)))
@@ -75,6 +81,8 @@ export async function experimentSelection(
     ablationMethods: METHODS,
     ablationCounts: [50, 75, 100, 150],
     seed: o.seed,
+    targets: o.targets,
+    fusion: o.fusion,
     poolLimit: o.poolLimit,
     targetLimit: o.targetLimit,
     log: (line) => process.stderr.write(`${line}\n`),
@@ -89,7 +97,7 @@ export async function experimentSelection(
     },
   });
   const header = [
-    `Command: \`fewmark experiment selection --model ${o.model} --random-sets ${o.randomSets} --search-sets ${o.searchSets} --keypoints ${o.keypoints} --max-keypoints ${o.maxKeypoints} --grid-stride ${o.gridStride} --seed ${o.seed}\``,
+    `Command: \`fewmark experiment selection --model ${o.model} --targets ${o.targets} --fusion ${o.fusion} --random-sets ${o.randomSets} --search-sets ${o.searchSets} --keypoints ${o.keypoints} --max-keypoints ${o.maxKeypoints} --grid-stride ${o.gridStride} --seed ${o.seed}\``,
     `Extractor: ${modelFile} (input ${meta.inputSize}x${meta.inputSize}); key points ${o.keypoints}, at most ${o.maxKeypoints} per image, contrast threshold ${o.contrastThreshold}; similarity maximum on a stride-${o.gridStride} grid (key point ablation: stride ${o.ablationGridStride}).`,
   ];
   await writeSelectionOutputs(result, out, header);

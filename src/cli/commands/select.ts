@@ -24,7 +24,7 @@ import {
   type Strategy,
   selectImages,
 } from '../../selection/select.js';
-import type { Direction } from '../../selection/similarity.js';
+import { DEFAULT_GRID_STRIDE, type Direction } from '../../selection/similarity.js';
 import { makeThumbnail } from '../../selection/thumbnail.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { UsageError } from '../errors.js';
@@ -118,7 +118,7 @@ function checkFlags(o: SelectOptions) {
     maxPoints,
     contrastThreshold,
     randomSets: positiveInteger('--random-sets', o.randomSets, 10_000),
-    gridStride: positiveInteger('--grid-stride', o.gridStride, 4),
+    gridStride: positiveInteger('--grid-stride', o.gridStride, DEFAULT_GRID_STRIDE),
     seed: o.seed ?? 0,
   };
 }
