@@ -96,6 +96,7 @@ program
   .requiredOption('--out <pred>', 'predictions file (format from its name, e.g. .csv)')
   .option('--format <name>', 'output landmark format (default: from the file name)')
   .option('--no-subpixel', 'integer peak positions (no parabolic refinement)')
+  .option('--fusion <rule>', 'several templates: median of their peaks (default) or max-peak (paper eq. 3)')
   .option('--no-cache', 'do not cache feature pyramids')
   .action(async (o) => {
     const { detect } = await import('./commands/detect.js');
@@ -129,6 +130,31 @@ program
   .action(async (o) => {
     const { select, summary } = await import('./commands/select.js');
     for (const line of summary(await select(o))) console.log(line);
+  });
+
+program
+  .command('refine')
+  .description('train the refinement network on template-matching pseudo-labels plus the templates')
+  .requiredOption('--model <model>', 'model folder from fewmark train (pseudo-labels, initial weights)')
+  .requiredOption('--templates <labels>', 'landmarks file holding the annotated template images')
+  .requiredOption('--images <dir>', 'folder holding the templates and the unlabeled training images')
+  .requiredOption('--out <refined>', 'refined model folder (weights, refined.json, checkpoint)')
+  .option('--minutes <n>', 'training time budget in minutes (default 30)', positive('--minutes'))
+  .option('--steps <n>', 'train for this many steps instead', int('--steps'))
+  .option('--pseudo <pred>', 'pseudo-labels from fewmark detect (default: run template matching)')
+  .option('--confidence-weighting', 'weight each pseudo-label by its template-matching peak')
+  .option('--size <px>', "working size (multiple of 32, default the extractor's)", int('--size'))
+  .option('--batch <n>', 'batch size (default 8)', int('--batch'))
+  .option('--seed <n>', 'random seed (default 0)', int('--seed'))
+  .option('--config <file>', 'JSON file of refinement config overrides')
+  .option('--resume', 'continue from the checkpoint in --out')
+  .action(async (o) => {
+    const { refine } = await import('./commands/refine.js');
+    const r = await refine(o);
+    console.log(
+      `refined ${r.steps} steps in ${(r.elapsed / 60).toFixed(1)} min (stopped by ${r.stoppedBy}) on ${r.pseudoLabeled} pseudo-labeled images and ${r.templates} template(s); final loss ${r.finalLoss.toFixed(3)}; model in ${r.out}`,
+    );
+    if (r.stoppedBy === 'signal') process.exitCode = 130;
   });
 
 program

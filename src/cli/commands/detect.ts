@@ -9,17 +9,23 @@ import { DataError } from '../../io/errors.js';
 import { imageId, listImages } from '../../io/folder.js';
 import { readAnnotations, writeAnnotations } from '../../io/formats/index.js';
 import type { Annotations } from '../../io/types.js';
-import { type Detection, TemplateMatcher } from '../../matching/detect.js';
+import { type Detection, type Fusion, TemplateMatcher } from '../../matching/detect.js';
+import { isRefinedModel } from '../../refine/checkpoint.js';
+import { RefinedDetector } from '../../refine/infer.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { UsageError } from '../errors.js';
 import { startProgress } from '../progress.js';
 
 export interface DetectOptions {
   model: string;
-  templates: string;
+  /** Needed for template matching; with a refined model only skips these images. */
+  templates?: string;
   images: string;
   out: string;
   format?: string;
   subpixel?: boolean;
+  /** Several templates: 'median' (default) or 'max-peak' (paper eq. 3). */
+  fusion?: string;
   cache?: boolean;
 }
 
@@ -37,13 +43,19 @@ export function extractorPath(model: string): string {
 }
 
 export async function detect(o: DetectOptions): Promise<DetectResult> {
+  if (isRefinedModel(o.model)) return detectRefined(o);
+  const templatesFile = o.templates;
+  if (!templatesFile)
+    throw new UsageError(
+      '--templates is needed with a template-matching model (only a refined model goes without)',
+    );
   const modelFile = extractorPath(o.model);
-  const labels = await readAnnotations(o.templates);
+  const labels = await readAnnotations(templatesFile);
   const files = await listImages(o.images);
   const byId = new Map(files.map((f) => [imageId(f), f]));
   const templates = labels.images.map((t) => {
     const file = byId.get(t.image);
-    if (!file) throw new DataError(o.templates, `template image '${t.image}' is not in ${o.images}`);
+    if (!file) throw new DataError(templatesFile, `template image '${t.image}' is not in ${o.images}`);
     return { id: t.image, file, points: t.points };
   });
   const { model, meta } = await loadExtractor(modelFile);
@@ -55,6 +67,7 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
     inputSize: meta.inputSize,
     cache,
     subpixel: o.subpixel ?? true,
+    fusion: fusionOf(o.fusion),
   });
   const targets = files.filter((f) => !labels.images.some((t) => t.image === imageId(f)));
   const progress = startProgress('detecting', targets.length, 5);
@@ -69,8 +82,24 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
     matcher.dispose();
     model.dispose();
   }
+  await writeDetections(
+    o,
+    labels.names,
+    templates.map((t) => t.id),
+    detections,
+  );
+  return { detections, templates: templates.map((t) => t.id) };
+}
+
+/** PRED in its format, and PRED.detections.json with confidences and winning templates. */
+async function writeDetections(
+  o: DetectOptions,
+  names: string[],
+  templates: string[],
+  detections: Detection[],
+): Promise<void> {
   const out: Annotations = {
-    names: labels.names,
+    names,
     images: detections.map((d) => ({ image: d.id, points: d.points, width: d.width, height: d.height })),
   };
   await writeAnnotations(o.out, out, o.format);
@@ -78,8 +107,8 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
     `${o.out}.detections.json`,
     JSON.stringify(
       {
-        landmarks: labels.names,
-        templates: templates.map((t) => t.id),
+        landmarks: names,
+        templates,
         detections: detections.map(({ id, points, confidence, templateOf }) => ({
           image: id,
           points,
@@ -91,5 +120,31 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
       1,
     ),
   );
-  return { detections, templates: templates.map((t) => t.id) };
+}
+
+// ---- A refined model (fewmark refine): its network replaces template
+// matching; confidence is the heatmap's peak, templateOf is 'refined'.
+async function detectRefined(o: DetectOptions): Promise<DetectResult> {
+  const detector = await RefinedDetector.load(o.model);
+  const files = await listImages(o.images);
+  const skip = new Set(o.templates ? (await readAnnotations(o.templates)).images.map((t) => t.image) : []);
+  const targets = files.filter((f) => !skip.has(imageId(f)));
+  const progress = startProgress('detecting (refined)', targets.length, 5);
+  const detections: Detection[] = [];
+  try {
+    for (const file of targets) {
+      detections.push(await detector.detect(imageId(file), file));
+      progress.update(detections.length);
+    }
+  } finally {
+    progress.stop();
+    detector.dispose();
+  }
+  await writeDetections(o, detector.landmarks, detector.meta.templates, detections);
+  return { detections, templates: detector.meta.templates };
+}
+
+function fusionOf(value: string | undefined): Fusion {
+  if (value === undefined || value === 'median' || value === 'max-peak') return value ?? 'median';
+  throw new UsageError(`--fusion must be median or max-peak, got ${value}`);
 }

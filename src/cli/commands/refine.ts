@@ -1,0 +1,183 @@
+// `fewmark refine`: trains the refinement network on template matching's
+// pseudo-labels of the unlabeled images plus the labeled templates, with
+// progress, checkpoints, --resume and a time budget. Pseudo-labels come
+// from --pseudo, or from a template-matching run kept in the output folder
+// (so a resumed run trains on the same ones).
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadExtractor } from '../../features/checkpoint.js';
+import { DataError } from '../../io/errors.js';
+import { imageId, listImages } from '../../io/folder.js';
+import { readAnnotations } from '../../io/formats/index.js';
+import { REFINE_CHECKPOINT_FILE } from '../../refine/checkpoint.js';
+import { type RefineConfig, resolveRefineConfig } from '../../refine/config.js';
+import { loadRefineData, type PseudoLabels, readPseudoLabels } from '../../refine/load.js';
+import { type RefineResult, trainRefiner } from '../../refine/train.js';
+import { UsageError } from '../errors.js';
+import { formatDuration, startProgress } from '../progress.js';
+import { detect, extractorPath } from './detect.js';
+
+export interface RefineOptions {
+  model: string;
+  templates: string;
+  images: string;
+  out: string;
+  minutes?: number;
+  steps?: number;
+  /** Predictions to train on (with PRED.detections.json for confidences); default: run template matching. */
+  pseudo?: string;
+  confidenceWeighting?: boolean;
+  resume?: boolean;
+  seed?: number;
+  size?: number;
+  batch?: number;
+  /** JSON file of config overrides (see src/refine/config.ts). */
+  config?: string;
+}
+
+export interface RefineCommandResult extends RefineResult {
+  out: string;
+  pseudoLabeled: number;
+  templates: number;
+  pseudoFile: string;
+}
+
+/** Where refine keeps the template-matching pseudo-labels it made. */
+export const PSEUDO_FILE = 'pseudo-labels.csv';
+
+export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
+  const fromFile = o.config ? JSON.parse(await readFile(o.config, 'utf8')) : {};
+  const flags: Record<string, unknown> = {};
+  if (o.size !== undefined) flags.inputSize = o.size;
+  if (o.batch !== undefined) flags.batchSize = o.batch;
+  if (o.seed !== undefined) flags.seed = o.seed;
+  if (o.confidenceWeighting) flags.confidenceWeighting = true;
+  if (o.steps !== undefined) {
+    flags.steps = o.steps;
+    flags.minutes = o.minutes ?? null;
+  } else if (o.minutes !== undefined) flags.minutes = o.minutes;
+  let config = resolveRefineConfig({ ...fromFile, ...flags }, o.config ?? 'options');
+  if (existsSync(join(o.out, REFINE_CHECKPOINT_FILE)) && !o.resume)
+    throw new UsageError(
+      `${o.out} already holds a refinement checkpoint: pass --resume to continue it, or choose another --out`,
+    );
+
+  const modelFile = extractorPath(o.model);
+  const { model: extractor, meta } = await loadExtractor(modelFile);
+  try {
+    config = withExtractor(config, meta.inputSize, meta.config);
+    const labels = await readAnnotations(o.templates);
+    const files = await listImages(o.images);
+    const byId = new Map(files.map((f) => [imageId(f), f]));
+    const labeled = labels.images.map((t) => {
+      const file = byId.get(t.image);
+      if (!file) throw new DataError(o.templates, `template image '${t.image}' is not in ${o.images}`);
+      return { id: t.image, file, points: t.points };
+    });
+
+    await mkdir(o.out, { recursive: true });
+    const pseudoFile = o.pseudo ?? join(o.out, PSEUDO_FILE);
+    if (!o.pseudo && !(o.resume && existsSync(pseudoFile))) {
+      // Template matching on every image that is not a template.
+      process.stderr.write(`making pseudo-labels by template matching: ${pseudoFile}\n`);
+      await detect({ model: o.model, templates: o.templates, images: o.images, out: pseudoFile });
+    }
+    const pseudo = await readPseudoLabels(pseudoFile);
+    checkPseudo(pseudo, pseudoFile, labels.names.length, config);
+    const templateIds = new Set(labeled.map((t) => t.id));
+    const pseudoImages = pseudo.images
+      .filter((p) => !templateIds.has(p.id))
+      .map((p) => {
+        const file = byId.get(p.id);
+        if (!file) throw new DataError(pseudoFile, `image '${p.id}' is not in ${o.images}`);
+        return { ...p, file };
+      });
+
+    const loading = startProgress('loading images', labeled.length + pseudoImages.length, 5);
+    const data = await loadRefineData(labeled, pseudoImages, {
+      inputSize: config.inputSize!,
+      labeledWeight: config.labeledWeight,
+      confidenceWeighting: config.confidenceWeighting,
+      onProgress: (done) => loading.update(done),
+    });
+    loading.stop();
+
+    let stopRequested = false;
+    const onSignal = () => {
+      if (stopRequested) process.exit(130);
+      stopRequested = true;
+      process.stderr.write(
+        '\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n',
+      );
+    };
+    process.on('SIGINT', onSignal);
+    const byTime = config.steps === null;
+    const bar = startProgress(
+      byTime ? 'refining (s)' : 'refining',
+      byTime ? config.minutes! * 60 : config.steps!,
+      15,
+    );
+    try {
+      const result = await trainRefiner({
+        data,
+        out: o.out,
+        config,
+        source: {
+          landmarks: labels.names,
+          extractor: {
+            path: resolve(modelFile),
+            sha256: createHash('sha256')
+              .update(await readFile(modelFile))
+              .digest('hex'),
+          },
+        },
+        init: extractor,
+        resume: o.resume,
+        shouldStop: () => stopRequested,
+        onStep: (s) =>
+          bar.update(
+            byTime ? Math.round(s.elapsed) : s.step,
+            `step ${s.step} loss ${s.loss.toFixed(3)} [heatmap ${s.heatmapLoss.toFixed(3)} offset ${s.offsetLoss.toFixed(3)}] ` +
+              `${s.stepsPerSecond.toFixed(2)} steps/s ETA ${formatDuration(s.etaSeconds)}`,
+          ),
+        onCheckpoint: (path, step) => process.stderr.write(`\ncheckpoint at step ${step}: ${path}\n`),
+      });
+      return {
+        ...result,
+        out: o.out,
+        pseudoLabeled: pseudoImages.length,
+        templates: labeled.length,
+        pseudoFile,
+      };
+    } finally {
+      bar.stop();
+      process.off('SIGINT', onSignal);
+      data.images.dispose();
+    }
+  } finally {
+    extractor.dispose();
+  }
+}
+
+/** The working size defaults to the extractor's; a trunk started from it takes its widths. */
+function withExtractor(
+  c: RefineConfig,
+  inputSize: number,
+  net: Pick<RefineConfig['model'], 'inChannels' | 'widths' | 'norm' | 'stem'>,
+): RefineConfig {
+  const { inChannels, widths, norm, stem = 'strided' } = net;
+  const model = c.initFromExtractor ? { ...c.model, inChannels, widths, norm, stem } : c.model;
+  return { ...c, inputSize: c.inputSize ?? inputSize, model };
+}
+
+function checkPseudo(p: PseudoLabels, file: string, landmarks: number, c: RefineConfig): void {
+  if (p.names.length !== landmarks)
+    throw new DataError(file, `has ${p.names.length} landmarks, the templates have ${landmarks}`);
+  if (c.confidenceWeighting && !p.hasConfidence)
+    throw new DataError(
+      `${file}.detections.json`,
+      'confidence weighting needs the detections file that fewmark detect writes beside the predictions',
+    );
+}

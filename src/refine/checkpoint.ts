@@ -1,0 +1,120 @@
+// A refined model on disk is a folder: refined.safetensors (weights, with
+// the metadata inside too) and refined.json (the same metadata, for people
+// and for `fewmark detect` to recognise the folder). The training
+// checkpoint beside them adds optimiser state, the sampler's RNG state and
+// progress, so `--resume` continues exactly where the run stopped.
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Tensor } from '../engine/index.js';
+import * as E from '../engine/index.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import type { RngState } from '../util/random.js';
+import { RefineNet, type RefineNetConfig } from './model.js';
+import type { VoteOptions } from './vote.js';
+
+export const REFINED_FILE = 'refined.safetensors';
+export const REFINED_META_FILE = 'refined.json';
+export const REFINE_CHECKPOINT_FILE = 'checkpoint.safetensors';
+const FORMAT = 'fewmark-refined/1';
+
+export interface RefinedMeta {
+  format: typeof FORMAT;
+  net: RefineNetConfig;
+  inputSize: number;
+  /** Target disk radius in working pixels. */
+  radius: number;
+  landmarks: string[];
+  vote: Omit<VoteOptions, 'stride' | 'radius'>;
+  /** The extractor whose template matching made the pseudo-labels. */
+  extractor: { path: string; sha256: string };
+  templates: string[];
+  pseudoLabeled: number;
+  steps: number;
+}
+
+export const isRefinedModel = (path: string) =>
+  existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, REFINED_META_FILE));
+
+export async function saveRefined(dir: string, model: RefineNet, meta: RefinedMeta): Promise<void> {
+  await E.saveSafetensors(join(dir, REFINED_FILE), model.stateDict(), {
+    format: FORMAT,
+    meta: JSON.stringify(meta),
+  });
+  await writeFileAtomic(join(dir, REFINED_META_FILE), `${JSON.stringify(meta, null, 1)}\n`);
+}
+
+export async function loadRefined(dir: string): Promise<{ model: RefineNet; meta: RefinedMeta }> {
+  const path = join(dir, REFINED_FILE);
+  if (!existsSync(path))
+    throw new Error(`${dir}: no refined model (${REFINED_FILE}); run fewmark refine first`);
+  const { tensors, metadata } = await E.loadSafetensors(path);
+  if (metadata.format !== FORMAT || !metadata.meta)
+    throw new Error(`${path}: not a fewmark refined model (format '${metadata.format ?? 'none'}')`);
+  const meta = JSON.parse(metadata.meta) as RefinedMeta;
+  const model = new RefineNet(meta.net);
+  model.loadStateDict(tensors, path);
+  for (const t of Object.values(tensors)) t.dispose();
+  model.eval();
+  return { model, meta };
+}
+
+/** A refined.json, for tools that only need the landmark names and sizes. */
+export async function readRefinedMeta(dir: string): Promise<RefinedMeta> {
+  return JSON.parse(await readFile(join(dir, REFINED_META_FILE), 'utf8')) as RefinedMeta;
+}
+
+export interface RefineProgress {
+  step: number;
+  totalSteps: number;
+  /** Seconds of training so far, over all resumed runs. */
+  elapsed: number;
+  rng: RngState;
+  lr: number;
+  /** What the run trains on (sample ids and labeled flags), to refuse resuming on other data. */
+  dataKey: string;
+}
+
+export async function saveRefineCheckpoint(
+  path: string,
+  model: RefineNet,
+  optimizer: E.Optimizer,
+  progress: RefineProgress,
+  trainConfig: unknown,
+): Promise<void> {
+  const tensors: Record<string, Tensor> = { ...model.stateDict() };
+  for (const [k, t] of Object.entries(optimizer.stateTensors())) tensors[`optim.${k}`] = t;
+  await E.saveSafetensors(path, tensors, {
+    format: `${FORMAT}-checkpoint`,
+    progress: JSON.stringify({ ...progress, optimizerSteps: optimizer.stepCount }),
+    train: JSON.stringify(trainConfig),
+  });
+}
+
+export interface LoadedRefineCheckpoint {
+  progress: RefineProgress & { optimizerSteps: number };
+  trainConfig: unknown;
+  restore(model: RefineNet, optimizer: E.Optimizer): void;
+}
+
+export async function loadRefineCheckpoint(path: string): Promise<LoadedRefineCheckpoint> {
+  const { tensors, metadata } = await E.loadSafetensors(path);
+  if (metadata.format !== `${FORMAT}-checkpoint` || !metadata.progress || !metadata.train)
+    throw new Error(`${path}: not a fewmark refinement checkpoint`);
+  const progress = JSON.parse(metadata.progress) as LoadedRefineCheckpoint['progress'];
+  return {
+    progress,
+    trainConfig: JSON.parse(metadata.train),
+    restore(model, optimizer) {
+      const weights: Record<string, Tensor> = {};
+      const optim: Record<string, Tensor> = {};
+      for (const [k, t] of Object.entries(tensors)) {
+        if (k.startsWith('optim.')) optim[k.slice(6)] = t;
+        else weights[k] = t;
+      }
+      model.loadStateDict(weights, path);
+      optimizer.loadStateDict({ tensors: optim, stepCount: progress.optimizerSteps, lr: progress.lr });
+      for (const t of Object.values(tensors)) t.dispose();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// Refinement training configuration as data: typed defaults, overridable
+// from a JSON file or flags; unknown keys and wrong types are errors. The
+// resolved config is stored in the checkpoint and the refined model.
+import { type AugmentOptions, defaultAugmentOptions } from './augment.js';
+import { defaultRefineNetConfig, type RefineNetConfig } from './model.js';
+import { defaultVoteOptions, ESTIMATORS, type VoteOptions } from './vote.js';
+
+export interface RefineConfig {
+  seed: number;
+  /** Working size S (a multiple of 32); null: the extractor's. */
+  inputSize: number | null;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  warmupSteps: number;
+  /** Final learning rate as a fraction of lr (cosine decay). */
+  finalLrFraction: number;
+  steps: number | null;
+  minutes: number | null;
+  checkpointMinutes: number;
+  /** Target disk radius as a fraction of the working size (the reference code's 0.05). */
+  radiusFraction: number;
+  /** Weight of the offsets' L1 loss against the heatmap's BCE. */
+  offsetWeight: number;
+  /** Labeled templates in every batch (drawn at random among them). */
+  labeledPerBatch: number;
+  /** Loss weight of a labeled template's landmarks (a pseudo-label's is at most 1). */
+  labeledWeight: number;
+  /** Weight each pseudo-label by its template-matching peak (relative to the landmark's median). */
+  confidenceWeighting: boolean;
+  /** Start the trunk from the feature extractor's weights (else from random ones). */
+  initFromExtractor: boolean;
+  model: Omit<RefineNetConfig, 'landmarks'>;
+  augment: AugmentOptions;
+  vote: Omit<VoteOptions, 'stride' | 'radius'>;
+}
+
+export const defaultRefineConfig: RefineConfig = {
+  seed: 0,
+  inputSize: null,
+  batchSize: 8,
+  lr: 2e-3,
+  weightDecay: 1e-4,
+  warmupSteps: 20,
+  finalLrFraction: 0.02,
+  steps: null,
+  minutes: 30,
+  checkpointMinutes: 5,
+  radiusFraction: 0.05,
+  offsetWeight: 1,
+  labeledPerBatch: 1,
+  labeledWeight: 1,
+  confidenceWeighting: false,
+  initFromExtractor: true,
+  model: {
+    inChannels: defaultRefineNetConfig.inChannels,
+    widths: defaultRefineNetConfig.widths,
+    norm: defaultRefineNetConfig.norm,
+    stem: defaultRefineNetConfig.stem,
+    outputStride: defaultRefineNetConfig.outputStride,
+    headWidth: defaultRefineNetConfig.headWidth,
+  },
+  augment: defaultAugmentOptions,
+  vote: defaultVoteOptions,
+};
+
+/** Merges overrides into the defaults, rejecting unknown keys, mistyped values and bad ranges. */
+export function resolveRefineConfig(overrides: unknown, source = 'config'): RefineConfig {
+  const c = merge(defaultRefineConfig, overrides, source) as RefineConfig;
+  const check = (ok: boolean, what: string) => {
+    if (!ok) throw new Error(`${source}: ${what}`);
+  };
+  check(
+    c.inputSize === null || (Number.isInteger(c.inputSize) && c.inputSize >= 64 && c.inputSize % 32 === 0),
+    `inputSize must be a multiple of 32 (at least 64), got ${c.inputSize}`,
+  );
+  check(Number.isInteger(c.batchSize) && c.batchSize >= 1, `batchSize must be a positive integer`);
+  check(
+    Number.isInteger(c.labeledPerBatch) && c.labeledPerBatch >= 0 && c.labeledPerBatch <= c.batchSize,
+    `labeledPerBatch must be an integer from 0 to batchSize (${c.batchSize}), got ${c.labeledPerBatch}`,
+  );
+  check(c.steps !== null || c.minutes !== null, 'give steps or minutes');
+  check(c.radiusFraction > 0 && c.radiusFraction < 0.5, `radiusFraction must be in (0, 0.5)`);
+  check([2, 4, 8].includes(c.model.outputStride), `model.outputStride must be 2, 4 or 8`);
+  check(ESTIMATORS.includes(c.vote.estimator), `vote.estimator must be one of ${ESTIMATORS.join(', ')}`);
+  return c;
+}
+
+/** Disk radius in working pixels for a working size. */
+export const radiusOf = (c: Pick<RefineConfig, 'radiusFraction'>, inputSize: number) =>
+  c.radiusFraction * inputSize;
+
+/** Linear warm-up, then cosine decay over progress in [0, 1] (steps done, or budget spent). */
+export function learningRate(c: RefineConfig, step: number, progress: number): number {
+  if (step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
+  const t = Math.min(1, Math.max(0, progress));
+  const floor = c.lr * c.finalLrFraction;
+  return floor + (c.lr - floor) * 0.5 * (1 + Math.cos(Math.PI * t));
+}
+
+function merge(base: unknown, over: unknown, path: string): unknown {
+  if (over === undefined) return base;
+  if (base !== null && typeof base === 'object' && !Array.isArray(base)) {
+    if (over === null || typeof over !== 'object' || Array.isArray(over))
+      throw new Error(`${path}: expected an object, got ${JSON.stringify(over)}`);
+    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+      if (!(k in out)) throw new Error(`${path}: unknown key '${k}' (known: ${Object.keys(out).join(', ')})`);
+      out[k] = merge(out[k], v, `${path}.${k}`);
+    }
+    return out;
+  }
+  if (Array.isArray(base)) {
+    if (!Array.isArray(over) || over.length !== base.length || over.some((v) => typeof v !== typeof base[0]))
+      throw new Error(`${path}: expected ${base.length} ${typeof base[0]}s, got ${JSON.stringify(over)}`);
+    return over;
+  }
+  // null defaults (inputSize, steps, minutes) take a number or null.
+  if (base === null || ((path.endsWith('.steps') || path.endsWith('.minutes')) && over === null)) {
+    if (over !== null && typeof over !== 'number')
+      throw new Error(`${path}: expected a number or null, got ${JSON.stringify(over)}`);
+    return over;
+  }
+  if (typeof over !== typeof base)
+    throw new Error(`${path}: expected a ${typeof base}, got ${JSON.stringify(over)}`);
+  return over;
+}

@@ -1,0 +1,91 @@
+// Landmarks from a refined model: the network's maps for an image at
+// working size, one estimate per landmark (vote.ts), points back in
+// original pixels. Returns the template matcher's Detection shape, so the
+// writers of `fewmark detect` serve both.
+import type { Tensor } from '../engine/index.js';
+import * as E from '../engine/index.js';
+import { loadWorkingImage } from '../features/load.js';
+import { fromWorkingPoint } from '../features/preprocess.js';
+import type { Detection } from '../matching/detect.js';
+import { loadRefined, type RefinedMeta } from './checkpoint.js';
+import type { RefineNet } from './model.js';
+import { type Estimate, estimate, type VoteOptions } from './vote.js';
+
+/** Per image, per landmark estimates in working pixels, for inputs [N, 1, S, S]. */
+export function predictWorking(
+  model: RefineNet,
+  inputs: Tensor,
+  o: Omit<VoteOptions, 'stride'> & { stride?: number },
+): Estimate[][] {
+  if (model.training) model.eval();
+  const stride = o.stride ?? model.config.outputStride;
+  const [probability, offsetX, offsetY] = E.noGrad(() =>
+    E.tidy(() => {
+      const out = model.forward(inputs);
+      return [out.heatmap.sigmoid(), out.offsetX, out.offsetY];
+    }),
+  ) as [Tensor, Tensor, Tensor];
+  const [n, l, g] = probability.shape as [number, number, number];
+  const p = probability.data() as Float32Array;
+  const ox = offsetX.data() as Float32Array;
+  const oy = offsetY.data() as Float32Array;
+  for (const t of [probability, offsetX, offsetY]) t.dispose();
+  const cells = g * g;
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: l }, (_, k) => {
+      const at = (i * l + k) * cells;
+      return estimate(
+        {
+          cells: g,
+          probability: p.subarray(at, at + cells),
+          offsetX: ox.subarray(at, at + cells),
+          offsetY: oy.subarray(at, at + cells),
+        },
+        { ...o, stride },
+      );
+    }),
+  );
+}
+
+export class RefinedDetector {
+  private constructor(
+    readonly model: RefineNet,
+    readonly meta: RefinedMeta,
+  ) {}
+
+  static async load(dir: string): Promise<RefinedDetector> {
+    const { model, meta } = await loadRefined(dir);
+    return new RefinedDetector(model, meta);
+  }
+
+  get landmarks(): string[] {
+    return this.meta.landmarks;
+  }
+
+  async detect(id: string, file: string, vote: Partial<RefinedMeta['vote']> = {}): Promise<Detection> {
+    const image = await loadWorkingImage(file, this.meta.inputSize);
+    let estimates: Estimate[];
+    try {
+      estimates = predictWorking(this.model, image.input, {
+        ...this.meta.vote,
+        ...vote,
+        radius: this.meta.radius,
+      })[0]!;
+    } finally {
+      image.input.dispose();
+    }
+    return {
+      id,
+      file,
+      width: image.width,
+      height: image.height,
+      points: estimates.map((e) => fromWorkingPoint(e.point, image.width, image.height, this.meta.inputSize)),
+      confidence: estimates.map((e) => e.confidence),
+      templateOf: estimates.map(() => 'refined'),
+    };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

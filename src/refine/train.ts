@@ -1,0 +1,211 @@
+// The refinement training loop: batches of pseudo-labeled images with
+// labeled templates in every one, augmentation, disk targets, balanced BCE
+// + L1 offsets, AdamW with warm-up and cosine decay; checkpoints on a timer
+// and on stop, exact resume, and a time budget.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Module } from '../engine/index.js';
+import * as E from '../engine/index.js';
+import { Rng } from '../util/random.js';
+import { augmentBatch } from './augment.js';
+import {
+  loadRefineCheckpoint,
+  REFINE_CHECKPOINT_FILE,
+  type RefinedMeta,
+  saveRefineCheckpoint,
+  saveRefined,
+} from './checkpoint.js';
+import { learningRate, type RefineConfig, radiusOf } from './config.js';
+import { type RefineData, sampleBatch } from './data.js';
+import { refineLoss } from './loss.js';
+import { RefineNet } from './model.js';
+import { makeTargets } from './targets.js';
+
+export interface RefineStepReport {
+  step: number;
+  totalSteps: number;
+  loss: number;
+  heatmapLoss: number;
+  offsetLoss: number;
+  lr: number;
+  stepsPerSecond: number;
+  elapsed: number;
+  etaSeconds: number;
+}
+
+export interface RefineRun {
+  data: RefineData;
+  out: string;
+  config: RefineConfig;
+  /** Where the pseudo-labels came from, for the model's metadata. */
+  source: Pick<RefinedMeta, 'landmarks' | 'extractor'>;
+  /** The extractor whose weights start the trunk (when config.initFromExtractor). */
+  init?: Module;
+  resume?: boolean;
+  onStep?: (r: RefineStepReport) => void;
+  onCheckpoint?: (path: string, step: number) => void;
+  /** Polled after every step; true stops the run with a checkpoint (Ctrl-C). */
+  shouldStop?: () => boolean;
+}
+
+export interface RefineResult {
+  steps: number;
+  totalSteps: number;
+  elapsed: number;
+  stoppedBy: 'steps' | 'time' | 'signal';
+  finalLoss: number;
+}
+
+/** Config keys a resumed run may change: how long it runs and how often it saves. */
+const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'checkpointMinutes']);
+
+function dataKey(data: RefineData): string {
+  const summary = data.samples.map((s) => [s.id, s.labeled, s.points, s.weights]);
+  return createHash('sha256')
+    .update(JSON.stringify([data.images.shape, summary]))
+    .digest('hex')
+    .slice(0, 24);
+}
+
+function checkSameConfig(stored: unknown, c: RefineConfig, path: string): void {
+  const a = stored as Record<string, unknown>;
+  const b = c as unknown as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (RESUMABLE_CHANGES.has(k)) continue;
+    if (JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+      throw new Error(
+        `${path}: the checkpoint was trained with ${k} = ${JSON.stringify(a[k])}, this run asks for ${JSON.stringify(b[k])}; resume with the same settings or choose another --out`,
+      );
+  }
+}
+
+export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
+  const { config: c, data } = run;
+  const size = data.images.shape[2]!;
+  if (c.inputSize !== size)
+    throw new Error(`trainRefiner: images are ${size} px, config wants ${c.inputSize}`);
+  if (data.samples.length !== data.images.shape[0])
+    throw new Error(`trainRefiner: ${data.samples.length} samples for ${data.images.shape[0]} images`);
+  const landmarks = data.samples[0]?.points.length ?? 0;
+  if (landmarks === 0) throw new Error('trainRefiner: no samples or no landmarks');
+  await mkdir(run.out, { recursive: true });
+  const checkpointPath = join(run.out, REFINE_CHECKPOINT_FILE);
+  if (existsSync(checkpointPath) && !run.resume)
+    throw new Error(
+      `${run.out} already holds a refinement checkpoint: pass --resume to continue it, or choose another --out`,
+    );
+
+  E.seed(c.seed);
+  const net = { ...c.model, landmarks };
+  const model = new RefineNet(net);
+  if (c.initFromExtractor && run.init) model.initFrom(run.init);
+  const optimizer = new E.AdamW(model.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
+  const key = dataKey(data);
+  let rng = new Rng(c.seed, 6);
+  let step = 0;
+  let elapsed = 0;
+  let totalSteps = c.steps ?? 0;
+  if (run.resume && existsSync(checkpointPath)) {
+    const ckpt = await loadRefineCheckpoint(checkpointPath);
+    checkSameConfig(ckpt.trainConfig, c, checkpointPath);
+    if (ckpt.progress.dataKey !== key)
+      throw new Error(
+        `${checkpointPath}: the checkpoint was trained on other images or labels; resume with the same ones or choose another --out`,
+      );
+    ckpt.restore(model, optimizer);
+    ({ step, elapsed } = ckpt.progress);
+    // A resumed run may be given more (or fewer) steps; by time, the stored count stands.
+    totalSteps = c.steps ?? ckpt.progress.totalSteps;
+    rng = Rng.fromState(ckpt.progress.rng);
+  }
+  const radius = radiusOf(c, size);
+  const geometry = { inputSize: size, stride: c.model.outputStride, radius };
+  const meta = (): RefinedMeta => ({
+    format: 'fewmark-refined/1',
+    net,
+    inputSize: size,
+    radius,
+    landmarks: run.source.landmarks,
+    vote: c.vote,
+    extractor: run.source.extractor,
+    templates: data.samples.filter((s) => s.labeled).map((s) => s.id),
+    pseudoLabeled: data.samples.filter((s) => !s.labeled).length,
+    steps: step,
+  });
+  const budget = c.minutes === null ? Number.POSITIVE_INFINITY : c.minutes * 60;
+
+  const save = async () => {
+    const progress = { step, totalSteps, elapsed, rng: rng.state, lr: optimizer.lr, dataKey: key };
+    await saveRefineCheckpoint(checkpointPath, model, optimizer, progress, c);
+    await saveRefined(run.out, model, meta());
+    run.onCheckpoint?.(checkpointPath, step);
+  };
+
+  let lastSave = elapsed;
+  let finalLoss = Number.NaN;
+  let stoppedBy: RefineResult['stoppedBy'] = 'steps';
+  const recent: number[] = [];
+  model.train();
+  while (true) {
+    if (totalSteps > 0 && step >= totalSteps) break;
+    if (elapsed >= budget) {
+      stoppedBy = 'time';
+      break;
+    }
+    const t0 = performance.now();
+    const progress =
+      totalSteps > 0 ? (step - c.warmupSteps) / Math.max(1, totalSteps - c.warmupSteps) : elapsed / budget;
+    optimizer.lr = learningRate(c, step, progress);
+    const indices = sampleBatch(data.samples, c.batchSize, c.labeledPerBatch, rng);
+    const batchSamples = indices.map((i) => data.samples[i]!);
+    const [loss, heatmapLoss, offsetLoss] = E.tidy(() => {
+      const images = data.images.indexSelect(0, E.tensor(indices, [indices.length], 'int64'));
+      const aug = augmentBatch(
+        images,
+        batchSamples.map((s) => s.points),
+        rng,
+        c.augment,
+      );
+      const targets = makeTargets(aug.points, geometry);
+      const weights = batchSamples.flatMap((s) => s.weights);
+      const losses = refineLoss(model.forward(aug.images), targets, weights, c.offsetWeight);
+      optimizer.zeroGrad();
+      losses.total.backward();
+      optimizer.step();
+      return [losses.total.item(), losses.heatmap.item(), losses.offset.item()];
+    });
+    step++;
+    const seconds = (performance.now() - t0) / 1000;
+    elapsed += seconds;
+    recent.push(seconds);
+    if (recent.length > 20) recent.shift();
+    const perStep = recent.reduce((a, b) => a + b, 0) / recent.length;
+    finalLoss = loss!;
+    const remaining = totalSteps > 0 ? (totalSteps - step) * perStep : budget - elapsed;
+    run.onStep?.({
+      step,
+      totalSteps,
+      loss: loss!,
+      heatmapLoss: heatmapLoss!,
+      offsetLoss: offsetLoss!,
+      lr: optimizer.lr,
+      stepsPerSecond: 1 / perStep,
+      elapsed,
+      etaSeconds: Math.max(0, Math.min(remaining, budget - elapsed)),
+    });
+    if (run.shouldStop?.()) {
+      stoppedBy = 'signal';
+      break;
+    }
+    if (elapsed - lastSave >= c.checkpointMinutes * 60) {
+      await save();
+      lastSave = elapsed;
+    }
+  }
+  await save();
+  model.dispose();
+  optimizer.dispose();
+  return { steps: step, totalSteps, elapsed, stoppedBy, finalLoss };
+}

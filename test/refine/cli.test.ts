@@ -1,0 +1,81 @@
+// `fewmark refine` and `fewmark detect` with a refined model, end to end on
+// a few tiny phantoms (the numbers are not the point here: the files are).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const main = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+
+function fewmark(...args: string[]) {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function ok(r: ReturnType<typeof fewmark>) {
+  assert.equal(r.code, 0, r.err);
+  return r;
+}
+
+test('refine makes pseudo-labels, trains, resumes; detect uses the refined model', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fewmark-refine-cli-'));
+  const images = join(dir, 'phantoms', 'images');
+  ok(fewmark('phantom', '--out', join(dir, 'phantoms'), '--n', '6', '--size', '64', '--landmarks', '4'));
+  const rows = readFileSync(join(dir, 'phantoms', 'landmarks.csv'), 'utf8')
+    .trim()
+    .split('\n');
+  const templates = join(dir, 'templates.csv');
+  writeFileSync(templates, `${rows.slice(0, 3).join('\n')}\n`); // header + two templates
+  const extractorConfig = join(dir, 'extractor.json');
+  writeFileSync(
+    extractorConfig,
+    JSON.stringify({ model: { widths: [4, 4, 8, 8, 8], embedding: 4 }, pairs: { queriesPerImage: 4 } }),
+  );
+  const model = join(dir, 'model');
+  ok(
+    fewmark(
+      'train',
+      ...['--images', images, '--out', model, '--steps', '2', '--size', '64', '--batch', '2'],
+      ...['--config', extractorConfig],
+    ),
+  );
+  const refineConfig = join(dir, 'refine.json');
+  writeFileSync(refineConfig, JSON.stringify({ model: { headWidth: 4 }, warmupSteps: 1 }));
+  const refined = join(dir, 'refined');
+  const args = ['--model', model, '--templates', templates, '--images', images, '--out', refined];
+  const first = ok(fewmark('refine', ...args, '--steps', '2', '--batch', '2', '--config', refineConfig));
+  assert.match(first.err, /making pseudo-labels by template matching/);
+  assert.match(first.out, /refined 2 steps .* on 4 pseudo-labeled images and 2 template\(s\)/);
+  for (const f of ['refined.json', 'refined.safetensors', 'checkpoint.safetensors', 'pseudo-labels.csv'])
+    assert.ok(existsSync(join(refined, f)), f);
+  const meta = JSON.parse(readFileSync(join(refined, 'refined.json'), 'utf8'));
+  assert.equal(meta.inputSize, 64);
+  assert.deepEqual(meta.net.widths, [4, 4, 8, 8, 8]);
+  assert.equal(meta.landmarks.length, 4);
+
+  const again = fewmark('refine', ...args, '--steps', '3', '--batch', '2', '--config', refineConfig);
+  assert.equal(again.code, 2);
+  assert.match(again.err, /already holds a refinement checkpoint: pass --resume/);
+  const resumed = ok(
+    fewmark('refine', ...args, '--steps', '3', '--batch', '2', '--config', refineConfig, '--resume'),
+  );
+  assert.doesNotMatch(resumed.err, /making pseudo-labels/);
+  assert.match(resumed.out, /refined 3 steps/);
+
+  // Without --templates every image is detected; with them, the templates are skipped.
+  const pred = join(dir, 'pred.csv');
+  ok(fewmark('detect', '--model', refined, '--images', images, '--out', pred));
+  assert.equal(readFileSync(pred, 'utf8').trim().split('\n').length, 1 + 6);
+  const detections = JSON.parse(readFileSync(`${pred}.detections.json`, 'utf8'));
+  assert.equal(detections.detections[0].templateOf[0], 'refined');
+  assert.ok(detections.detections[0].confidence.every((c: number) => c > 0 && c < 1));
+  ok(fewmark('detect', '--model', refined, '--templates', templates, '--images', images, '--out', pred));
+  assert.equal(readFileSync(pred, 'utf8').trim().split('\n').length, 1 + 4);
+
+  const noTemplates = fewmark('detect', '--model', model, '--images', images, '--out', pred);
+  assert.equal(noTemplates.code, 2);
+  assert.match(noTemplates.err, /--templates is needed with a template-matching model/);
+});
