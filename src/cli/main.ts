@@ -178,6 +178,53 @@ program
     console.log(renderText(r));
   });
 
+program
+  .command('init')
+  .description('make an annotation project from a folder of images, or add to one')
+  .requiredOption('--project <dir>', 'project folder (created, or added to)')
+  .option('--images <dir>', 'folder of images (to create the project)')
+  .option('--landmarks <names>', 'landmark names in order, comma-separated, or a count')
+  .option('--landmarks-from <file>', 'take the landmark names from a landmarks file')
+  .option('--annotations <file>', 'import annotations from a landmarks file')
+  .option('--spacing <mm>', 'default pixel spacing in mm: one number, or x,y', (v: string) => {
+    const parts = v.split(',').map(Number);
+    if (parts.some((n) => !(n > 0)) || parts.length > 2)
+      throw new InvalidArgumentError('expected MM or MMX,MMY');
+    return parts.length === 1 ? parts[0] : parts;
+  })
+  .option('--selection <file>', 'import a selection.json from fewmark select and make it current')
+  .option(
+    '--model <dir>',
+    'model folder from fewmark train (detection) or fewmark refine (refined detection)',
+  )
+  .action(async (o) => {
+    const { init } = await import('./commands/init.js');
+    const r = await init(o);
+    console.log(
+      `${r.created ? 'created' : 'updated'} project ${r.project}: ${r.images} images, ${r.landmarks.length} landmarks` +
+        (r.selection ? `, selection '${r.selection}'` : '') +
+        (r.models.length ? `, models ${r.models.map((m) => `${m.name} (${m.kind})`).join(', ')}` : '') +
+        (r.imported.length ? `; imported annotations of ${r.imported.length} images` : '') +
+        (r.skipped.length ? `; skipped ${r.skipped.length} (not in the project or already annotated)` : ''),
+    );
+  });
+
+program
+  .command('serve')
+  .description('the annotation and review page for a project (loopback only by default)')
+  .requiredOption('--project <dir>', 'project folder from fewmark init')
+  .option('--port <n>', 'port (default 8765; 0 picks a free one)', int('--port'))
+  .option('--host <address>', 'address to listen on (default 127.0.0.1)')
+  .option('--log', 'log every request to stderr')
+  .action(async (o) => {
+    const { serve } = await import('./commands/serve.js');
+    await serve({
+      ...o,
+      onListening: (s) =>
+        console.log(`fewmark: serving ${s.context.project.dir} at ${s.url} (Ctrl-C to stop)`),
+    });
+  });
+
 const experiment = program.command('experiment').description('experiments that measure fewmark on real data');
 experiment
   .command('selection')

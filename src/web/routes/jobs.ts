@@ -1,0 +1,26 @@
+// Background jobs (detection, refinement): start, watch, cancel.
+import type { FastifyInstance } from 'fastify';
+import type { JobKind } from '../jobs.js';
+import { jobBody, jobParams } from '../schemas.js';
+import type { ServerContext } from '../server.js';
+
+export function jobRoutes(app: FastifyInstance, { jobs }: ServerContext): void {
+  app.get('/api/jobs', async () => ({ jobs: jobs.list(), available: jobs.availability() }));
+
+  app.post<{ Body: { kind: JobKind } }>('/api/jobs', { schema: { body: jobBody } }, async (req, reply) => {
+    const job = await jobs.start(req.body.kind);
+    return reply.status(202).send({ job });
+  });
+
+  app.get<{ Params: { job: string } }>('/api/jobs/:job', { schema: { params: jobParams } }, async (req) => ({
+    job: jobs.get(req.params.job),
+  }));
+
+  app.delete<{ Params: { job: string } }>(
+    '/api/jobs/:job',
+    { schema: { params: jobParams } },
+    async (req) => ({
+      job: jobs.cancel(req.params.job),
+    }),
+  );
+}
