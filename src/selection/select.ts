@@ -1,8 +1,8 @@
 // Choosing which images of a pool to annotate (issue 5): the SCP of
 // DESIGN.md steps 3-5 (key points, similarity tensor, search over template
 // sets) or one of the embedding baselines, with the time of each phase.
-// Reads images and the feature cache; writes nothing (the `select` command
-// writes the outputs).
+// Reads images and the feature cache; writes only to the cache (the
+// `select` command writes the outputs).
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import type { FeatureCache } from '../features/cache.js';
@@ -16,7 +16,8 @@ import { kCenterGreedy, kMeansMedoids, type PointSet, randomSelection, typiClust
 import { globalEmbedding, stackEmbeddings } from './embeddings.js';
 import { greedyOrder, prefixScores } from './ranking.js';
 import { exhaustiveSingle, greedy, greedySwap, randomSearch, type SimilarityMatrix } from './search.js';
-import { type Direction, similarityMatrix } from './similarity.js';
+import { DEFAULT_GRID_STRIDE, type Direction, similarityMatrix } from './similarity.js';
+import { loadMatrix, matrixKey, saveMatrix } from './similarity-cache.js';
 
 export const STRATEGIES = [
   'scp',
@@ -95,8 +96,8 @@ export interface Selection {
   keypoints: ImageKeypoints[];
   /** Mean key points per pool image, when the whole pool's were proposed. */
   meanKeypoints: number | null;
-  /** The SCP matrix's size, when computed. */
-  matrix: { rows: number; candidates: number } | null;
+  /** The SCP matrix's size, when computed; cached: read back from the feature cache. */
+  matrix: { rows: number; candidates: number; cached: boolean } | null;
   /** The SCP matrix itself (columns: pool images), for callers that score other sets. */
   similarity: SimilarityMatrix | null;
   /** scp-random: how many sets were scored. */
@@ -166,16 +167,32 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
   const embeddings: Float32Array[] = [];
   const pyramids: Tensor[][] = [];
   let matrix: SimilarityMatrix | undefined;
+  // A matrix computed before for the same pool, model and options.
+  const key =
+    needMatrix && input.cache
+      ? await matrixKey(input.cache, {
+          files,
+          inputSize,
+          keypoints: keypointOptions,
+          direction: input.direction ?? 'image-in-template',
+          gridStride: input.gridStride ?? DEFAULT_GRID_STRIDE,
+        })
+      : undefined;
+  if (key) matrix = await loadMatrix(input.cache!, key);
+  const cached = matrix !== undefined;
+  const needPyramids = !scp || (needMatrix && !matrix);
   try {
     for (const [i, file] of files.entries()) {
       let t = performance.now();
       if (needMatrix) poolKeypoints.push(await keypointsOf(file, inputSize, keypointOptions));
       timings.keypoints += since(t);
       t = performance.now();
-      const { pyramid } = await pyramidOf(file, { model: input.model, inputSize, cache: input.cache });
-      if (!scp) embeddings.push(globalEmbedding(pyramid));
-      if (needMatrix) pyramids.push(pyramid.map((layer) => layer.keep()));
-      else for (const layer of pyramid) layer.dispose();
+      if (needPyramids) {
+        const { pyramid } = await pyramidOf(file, { model: input.model, inputSize, cache: input.cache });
+        if (!scp) embeddings.push(globalEmbedding(pyramid));
+        if (needMatrix && !matrix) pyramids.push(pyramid.map((layer) => layer.keep()));
+        else for (const layer of pyramid) layer.dispose();
+      }
       timings.features += since(t);
       input.onProgress?.('features', i + 1, files.length);
     }
@@ -183,7 +200,7 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
       throw new Error(
         `select: no ${keypointOptions.method} key points in any image; lower the contrast threshold (0.01 for hands) or use grid key points`,
       );
-    if (needMatrix) {
+    if (needMatrix && !matrix) {
       const t = performance.now();
       matrix = similarityMatrix({
         pyramids,
@@ -194,6 +211,7 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
         onProgress: (done, total) => input.onProgress?.('similarity', done, total),
       });
       timings.similarity = since(t);
+      if (key) await saveMatrix(input.cache!, key, matrix);
     }
   } finally {
     for (const pyramid of pyramids) for (const layer of pyramid) layer.dispose();
@@ -231,7 +249,7 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
     meanKeypoints: needMatrix
       ? poolKeypoints.reduce((s, k) => s + k.points.length, 0) / poolKeypoints.length
       : null,
-    matrix: matrix ? { rows: matrix.rows, candidates: matrix.candidates } : null,
+    matrix: matrix ? { rows: matrix.rows, candidates: matrix.candidates, cached } : null,
     similarity: matrix ?? null,
     ...('evaluated' in found ? { evaluated: found.evaluated } : {}),
   };

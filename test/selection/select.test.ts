@@ -154,6 +154,19 @@ describe('fewmark select', () => {
     );
   });
 
+  test('the similarity matrix is cached per pool, model and options, and read back unchanged', async () => {
+    const first = (await run('cache-a', { maxKeypoints: 25 })).selection;
+    assert.equal(first.matrix!.cached, false);
+    const again = (await run('cache-b', { maxKeypoints: 25, budget: 2 })).selection;
+    assert.equal(again.matrix!.cached, true, 'another budget on the same pool reuses the matrix');
+    assert.deepEqual(again.similarity!.values, first.similarity!.values);
+    assert.deepEqual(again.ranked[0]!.image, first.ranked[0]!.image);
+    for (const other of [{ gridStride: 4 }, { maxKeypoints: 20 }, { direction: 'template-in-image' }]) {
+      const s = (await run('cache-c', { maxKeypoints: 25, ...other })).selection;
+      assert.equal(s.matrix!.cached, false, `a new matrix for ${JSON.stringify(other)}`);
+    }
+  });
+
   test('errors name the flag or path and write nothing', async () => {
     const fewmark = (...args: string[]) =>
       spawnSync(process.execPath, [main, 'select', ...args], { encoding: 'utf8' });

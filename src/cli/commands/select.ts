@@ -197,7 +197,7 @@ export function summary(r: SelectResult): string[] {
     );
   const t = s.timings;
   lines.push(
-    `time: key points ${t.keypoints.toFixed(1)} s, features ${t.features.toFixed(1)} s, similarity ${t.similarity.toFixed(1)} s, search ${t.search.toFixed(2)} s`,
+    `time: key points ${t.keypoints.toFixed(1)} s, features ${t.features.toFixed(1)} s, similarity ${s.matrix?.cached ? 'read from the cache' : `${t.similarity.toFixed(1)} s`}, search ${t.search.toFixed(2)} s`,
   );
   return lines;
 }
