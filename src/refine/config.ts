@@ -2,7 +2,7 @@
 // from a JSON file or flags; unknown keys and wrong types are errors. The
 // resolved config is stored in the checkpoint and the refined model.
 import { type AugmentOptions, defaultAugmentOptions } from './augment.js';
-import { defaultRefineNetConfig, type RefineNetConfig } from './model.js';
+import { defaultRefineNetConfig, type Freeze, type RefineNetConfig } from './model.js';
 import { defaultVoteOptions, ESTIMATORS, type VoteOptions } from './vote.js';
 
 export interface RefineConfig {
@@ -30,6 +30,8 @@ export interface RefineConfig {
   confidenceWeighting: boolean;
   /** Start the trunk from the feature extractor's weights (else from random ones). */
   initFromExtractor: boolean;
+  /** Keep the extractor's encoder ('encoder') or encoder and decoder ('trunk') as they are. */
+  freeze: Freeze;
   model: Omit<RefineNetConfig, 'landmarks'>;
   augment: AugmentOptions;
   vote: Omit<VoteOptions, 'stride' | 'radius'>;
@@ -52,6 +54,7 @@ export const defaultRefineConfig: RefineConfig = {
   labeledWeight: 1,
   confidenceWeighting: false,
   initFromExtractor: true,
+  freeze: 'none',
   model: {
     inChannels: defaultRefineNetConfig.inChannels,
     widths: defaultRefineNetConfig.widths,
@@ -82,6 +85,8 @@ export function resolveRefineConfig(overrides: unknown, source = 'config'): Refi
   check(c.steps !== null || c.minutes !== null, 'give steps or minutes');
   check(c.radiusFraction > 0 && c.radiusFraction < 0.5, `radiusFraction must be in (0, 0.5)`);
   check([2, 4, 8].includes(c.model.outputStride), `model.outputStride must be 2, 4 or 8`);
+  check(['none', 'encoder', 'trunk'].includes(c.freeze), `freeze must be none, encoder or trunk`);
+  check(c.freeze === 'none' || c.initFromExtractor, 'freeze needs initFromExtractor (a frozen trunk must be a trained one)');
   check(ESTIMATORS.includes(c.vote.estimator), `vote.estimator must be one of ${ESTIMATORS.join(', ')}`);
   return c;
 }

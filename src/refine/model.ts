@@ -41,6 +41,9 @@ export const defaultRefineNetConfig: RefineNetConfig = {
   landmarks: 19,
 };
 
+/** Which leading parts of the network stay as initialised while training. */
+export type Freeze = 'none' | 'encoder' | 'trunk';
+
 export interface RefineOutput {
   /** [N, L, h, w] heatmap logits. */
   heatmap: Tensor;
@@ -143,20 +146,60 @@ export class RefineNet extends Module {
 
   /** x [N, C, H, W] (H, W divisible by 32) -> maps at the output stride. */
   forward(x: Tensor): RefineOutput {
+    return this.heads(this.decode(this.encode(x)));
+  }
+
+  /** The encoder's outputs at strides 2 to 32 (the decoder's skips). */
+  encode(x: Tensor): Tensor[] {
     const skips: Tensor[] = [];
     let h = x;
     for (const level of this.encoder) {
       h = level.forward(h);
       skips.push(h);
     }
+    return skips;
+  }
+
+  /** Up from stride 32 to the output stride, joining the skips. */
+  decode(skips: Tensor[]): Tensor {
+    let h = skips[4]!;
     this.decoder.forEach((level, k) => {
       const skip = skips[3 - k]!;
       const up = F.interpolate(h, { size: [skip.shape[2]!, skip.shape[3]!], mode: 'bilinear' });
       h = level.forward(cat([up, skip], 1));
     });
+    return h;
+  }
+
+  heads(h: Tensor): RefineOutput {
     const out = this.head.forward(h);
     const l = this.config.landmarks;
     return { heatmap: out.narrow(1, 0, l), offsetX: out.narrow(1, l, l), offsetY: out.narrow(1, 2 * l, l) };
+  }
+
+  /**
+   * Parameters left to train when the first parts are frozen: 'encoder'
+   * keeps the extractor's encoder, 'trunk' its decoder too (only the head learns).
+   */
+  trainable(freeze: Freeze): Tensor[] {
+    const head = this.head.parameters();
+    if (freeze === 'trunk') return head;
+    const decoder = this.decoder.flatMap((l) => l.parameters());
+    if (freeze === 'encoder') return [...decoder, ...head];
+    return this.parameters();
+  }
+
+  /** Forward for training: frozen parts run without gradients and with their running statistics. */
+  trainForward(x: Tensor, freeze: Freeze): RefineOutput {
+    this.train();
+    if (freeze === 'none') return this.forward(x);
+    for (const level of this.encoder) level.eval();
+    if (freeze === 'encoder') {
+      const skips = noGrad(() => this.encode(x));
+      return this.heads(this.decode(skips));
+    }
+    for (const level of this.decoder) level.eval();
+    return this.heads(noGrad(() => this.decode(this.encode(x))));
   }
 
   /**

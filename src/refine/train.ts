@@ -101,7 +101,7 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
   const net = { ...c.model, landmarks };
   const model = new RefineNet(net);
   if (c.initFromExtractor && run.init) model.initFrom(run.init);
-  const optimizer = new E.AdamW(model.parameters(), { lr: c.lr, weightDecay: c.weightDecay });
+  const optimizer = new E.AdamW(model.trainable(c.freeze), { lr: c.lr, weightDecay: c.weightDecay });
   const key = dataKey(data);
   let rng = new Rng(c.seed, 6);
   let step = 0;
@@ -147,7 +147,6 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
   let finalLoss = Number.NaN;
   let stoppedBy: RefineResult['stoppedBy'] = 'steps';
   const recent: number[] = [];
-  model.train();
   while (true) {
     if (totalSteps > 0 && step >= totalSteps) break;
     if (elapsed >= budget) {
@@ -170,7 +169,7 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
       );
       const targets = makeTargets(aug.points, geometry);
       const weights = batchSamples.flatMap((s) => s.weights);
-      const losses = refineLoss(model.forward(aug.images), targets, weights, c.offsetWeight);
+      const losses = refineLoss(model.trainForward(aug.images, c.freeze), targets, weights, c.offsetWeight);
       optimizer.zeroGrad();
       losses.total.backward();
       optimizer.step();

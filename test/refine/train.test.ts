@@ -76,6 +76,35 @@ describe('refinement training', () => {
     assert.ok(isRefinedModel(resumed));
   });
 
+  test("a frozen encoder keeps the extractor's weights; the decoder and head learn", async () => {
+    const d = data();
+    E.seed(9);
+    const extractor = new FeatureExtractor({
+      inChannels: 1,
+      widths: [4, 4, 8, 8, 8],
+      embedding: 4,
+      norm: 'batch',
+    });
+    const initial = extractor.stateDict();
+    const out = mkdtempSync(join(tmpdir(), 'fewmark-refine-'));
+    const config = tiny({ steps: 4, initFromExtractor: true, freeze: 'encoder' });
+    await trainRefiner({ data: d, out, config, source, init: extractor });
+    const { model } = await loadRefined(out);
+    const trained = model.stateDict();
+    const same = (k: string) => trained[k]!.toArray().every((v, i) => v === initial[k]!.toArray()[i]);
+    const encoder = Object.keys(trained).filter((k) => k.startsWith('enc'));
+    const decoder = Object.keys(trained).filter((k) => k.startsWith('dec') && k.endsWith('weight'));
+    assert.ok(encoder.length > 0 && decoder.length > 0);
+    for (const k of encoder) assert.ok(same(k), `${k} changed under a frozen encoder`);
+    assert.ok(
+      decoder.some((k) => !same(k)),
+      'the decoder trains',
+    );
+    model.dispose();
+    extractor.dispose();
+    assert.throws(() => tiny({ freeze: 'encoder' }), /freeze needs initFromExtractor/);
+  });
+
   test('resuming refuses an existing checkpoint without --resume, other settings or other data', async () => {
     const d = data();
     const out = mkdtempSync(join(tmpdir(), 'fewmark-refine-'));
