@@ -6,6 +6,7 @@
 // full-resolution one, on a subset.
 //
 //   node dist/bench/selection-speed.js --model runs/isbi-384 [--synthetic 1000]
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Tensor } from '../src/engine/index.js';
@@ -57,8 +58,30 @@ interface Timing {
   tensor: number;
   search: number;
   candidates: number;
+  /** Peak resident bytes while this size ran. */
+  peak: number;
+  matrixBytes: number;
 }
+/**
+ * Peak resident memory since the last reset (Linux: VmHWM, reset by
+ * writing 5 to clear_refs), so each size gets its own peak; NaN elsewhere.
+ */
+function resetPeak(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {}
+}
+function peakBytes(): number {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').match(/VmHWM:\s+(\d+) kB/);
+    return line ? Number(line[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function timeSelection(n: number): Timing {
+  resetPeak();
   const t0 = performance.now();
   const keypoints = images
     .slice(0, n)
@@ -75,6 +98,8 @@ function timeSelection(n: number): Timing {
     tensor: (t2 - t1) / 1000,
     search: (t3 - t2) / 1000,
     candidates: n,
+    peak: peakBytes(),
+    matrixBytes: matrix.values.byteLength,
   };
 }
 
@@ -89,6 +114,7 @@ for (const n of [50, 100, 150].filter((n) => n <= train.images.length)) {
 const synthetic = Number(a.synthetic);
 if (synthetic > 0) {
   process.stderr.write(`synthetic ${synthetic} images...\n`);
+  resetPeak();
   const shapes = pyramids[0]!.map((t) => t.shape);
   const fake = Array.from({ length: synthetic }, () =>
     E.tidy(() => shapes.map((s) => E.F.normalize(E.randn([...s]), 2, 1))).map((t) => t.keep()),
@@ -102,7 +128,13 @@ if (synthetic > 0) {
   );
   const candidates = Array.from({ length: Number(a['synthetic-candidates']) }, (_, j) => j);
   const t0 = performance.now();
-  similarityMatrix({ pyramids: fake, keypoints: fakeKeypoints, inputSize: S, gridStride, candidates });
+  const partial = similarityMatrix({
+    pyramids: fake,
+    keypoints: fakeKeypoints,
+    inputSize: S,
+    gridStride,
+    candidates,
+  });
   const seconds = ((performance.now() - t0) / 1000) * (synthetic / candidates.length);
   rows.push({
     n: synthetic,
@@ -110,6 +142,8 @@ if (synthetic > 0) {
     tensor: seconds,
     search: Number.NaN,
     candidates: candidates.length,
+    peak: peakBytes(),
+    matrixBytes: (partial.values.byteLength * synthetic) / candidates.length,
   });
   for (const p of fake) for (const t of p) t.dispose();
 }
@@ -119,16 +153,19 @@ console.log(
 );
 console.log(`machine: ${E.threads()} torch threads\n`);
 console.log(
-  '| images | key points s | similarity tensor s | search s (M=1 exhaustive, M=2..5 greedy+swap) | total s |',
+  '| images | key points s | similarity tensor s | search s (M=1 exhaustive, M=2..5 greedy+swap) | total s | matrix MB | peak RSS MB |',
 );
-console.log('|---:|---:|---:|---:|---:|');
+console.log('|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   const synth = r.candidates < r.n;
   console.log(
-    `| ${r.n}${synth ? ` synthetic (tensor timed on ${r.candidates} templates, scaled)` : ''} | ${Number.isNaN(r.keypoints) ? '-' : r.keypoints.toFixed(1)} | ${r.tensor.toFixed(1)} | ${Number.isNaN(r.search) ? '-' : r.search.toFixed(2)} | ${synth ? '-' : (r.keypoints + r.tensor + r.search).toFixed(1)} |`,
+    `| ${r.n}${synth ? ` synthetic (tensor timed on ${r.candidates} templates, scaled)` : ''} | ${Number.isNaN(r.keypoints) ? '-' : r.keypoints.toFixed(1)} | ${r.tensor.toFixed(1)} | ${Number.isNaN(r.search) ? '-' : r.search.toFixed(2)} | ${synth ? '-' : (r.keypoints + r.tensor + r.search).toFixed(1)} | ${(r.matrixBytes / 2 ** 20).toFixed(1)} | ${(r.peak / 2 ** 20).toFixed(0)} |`,
   );
 }
-console.log(`\npeak resident memory: ${mb(process.resourceUsage().maxRSS * 1024)}`);
+console.log(
+  '\npeak RSS: the whole process during that size (all pool features are held in memory, plus the synthetic pyramids for the last row)',
+);
+console.log(`peak resident memory of the run: ${mb(process.resourceUsage().maxRSS * 1024)}`);
 
 // Batched grid maxima against the exact per-pair full-resolution maximum,
 // on the first `subset` images: value gap, and whether the templates rank
