@@ -21,6 +21,7 @@ import { mean, median, populationStd, summarize } from '../src/eval/metrics.js';
 import { FeatureCache } from '../src/features/cache.js';
 import { EXTRACTOR_FILE, loadExtractor } from '../src/features/checkpoint.js';
 import { loadTrainingImages } from '../src/features/load.js';
+import { FeatureExtractor } from '../src/features/model.js';
 import { fromWorkingPoint, toWorkingPoint } from '../src/features/preprocess.js';
 import { trainExtractor } from '../src/features/train.js';
 import { resolveTrainConfig } from '../src/features/train-config.js';
@@ -96,7 +97,14 @@ if (!a.model) {
     },
   });
   images.dispose();
-  trainSummary = `${result.steps} steps in ${(result.elapsed / 60).toFixed(1)} min (batch ${config.batchSize}, ${size}x${size}), final loss ${result.finalLoss.toFixed(3)}`;
+  // Convolution FLOPs of a step: whole images plus crops, forward and backward (~3x forward).
+  const crop = Math.round((size * config.pairs.cropFraction) / 32) * 32;
+  const stepFlops =
+    3 *
+    (FeatureExtractor.convFlops(config.model, config.batchSize, size, size) +
+      FeatureExtractor.convFlops(config.model, config.batchSize, crop, crop));
+  const gflops = (stepFlops * result.steps) / result.elapsed / 1e9;
+  trainSummary = `${result.steps} steps in ${(result.elapsed / 60).toFixed(1)} min (batch ${config.batchSize}, ${size}x${size}, widths ${config.model.widths.join('-')}; convolutions ${gflops.toFixed(0)} GFLOP/s), final loss ${result.finalLoss.toFixed(3)}`;
 }
 const { model, meta } = await loadExtractor(join(modelDir, EXTRACTOR_FILE));
 const cache = await FeatureCache.open(join(modelDir, 'cache'), join(modelDir, EXTRACTOR_FILE));

@@ -86,7 +86,10 @@ export function resolveRefineConfig(overrides: unknown, source = 'config'): Refi
   check(c.radiusFraction > 0 && c.radiusFraction < 0.5, `radiusFraction must be in (0, 0.5)`);
   check([2, 4, 8].includes(c.model.outputStride), `model.outputStride must be 2, 4 or 8`);
   check(['none', 'encoder', 'trunk'].includes(c.freeze), `freeze must be none, encoder or trunk`);
-  check(c.freeze === 'none' || c.initFromExtractor, 'freeze needs initFromExtractor (a frozen trunk must be a trained one)');
+  check(
+    c.freeze === 'none' || c.initFromExtractor,
+    'freeze needs initFromExtractor (a frozen trunk must be a trained one)',
+  );
   check(ESTIMATORS.includes(c.vote.estimator), `vote.estimator must be one of ${ESTIMATORS.join(', ')}`);
   return c;
 }

@@ -17,6 +17,8 @@ export interface TrainOptions {
   seed?: number;
   /** JSON file of config overrides (see src/features/train-config.ts). */
   config?: string;
+  /** Overrides given in code, applied over the file's. */
+  overrides?: Record<string, unknown>;
   resume?: boolean;
 }
 
@@ -30,7 +32,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     flags.steps = o.steps;
     flags.minutes = o.minutes ?? null;
   } else if (o.minutes !== undefined) flags.minutes = o.minutes;
-  const config = resolveTrainConfig({ ...fromFile, ...flags }, o.config ?? 'options');
+  const config = resolveTrainConfig({ ...fromFile, ...o.overrides, ...flags }, o.config ?? 'options');
 
   const files = await listImages(o.images);
   const loading = startProgress('loading images', files.length, 5);
