@@ -11,6 +11,7 @@ import * as E from '../engine/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RngState } from '../util/random.js';
 import { RefineNet, type RefineNetConfig } from './model.js';
+import type { Box } from './region.js';
 import type { VoteOptions } from './vote.js';
 
 export const REFINED_FILE = 'refined.safetensors';
@@ -31,6 +32,8 @@ export interface RefinedMeta {
   templates: string[];
   pseudoLabeled: number;
   steps: number;
+  /** Per landmark, where inference looks (region.ts); absent in older models. */
+  regions?: (Box | null)[];
 }
 
 export const isRefinedModel = (path: string) =>

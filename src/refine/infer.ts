@@ -9,13 +9,15 @@ import { fromWorkingPoint } from '../features/preprocess.js';
 import type { Detection } from '../matching/detect.js';
 import { loadRefined, type RefinedMeta } from './checkpoint.js';
 import type { RefineNet } from './model.js';
+import { type Box, inside } from './region.js';
+import { cellCentre } from './targets.js';
 import { type Estimate, estimate, type VoteOptions } from './vote.js';
 
 /** Per image, per landmark estimates in working pixels, for inputs [N, 1, S, S]. */
 export function predictWorking(
   model: RefineNet,
   inputs: Tensor,
-  o: Omit<VoteOptions, 'stride'> & { stride?: number },
+  o: Omit<VoteOptions, 'stride'> & { stride?: number; regions?: (Box | null)[] },
 ): Estimate[][] {
   if (model.training) model.eval();
   const stride = o.stride ?? model.config.outputStride;
@@ -34,10 +36,13 @@ export function predictWorking(
   return Array.from({ length: n }, (_, i) =>
     Array.from({ length: l }, (_, k) => {
       const at = (i * l + k) * cells;
+      const box = o.regions?.[k];
       return estimate(
         {
           cells: g,
-          probability: p.subarray(at, at + cells),
+          probability: box
+            ? withinRegion(p.subarray(at, at + cells), g, stride, box)
+            : p.subarray(at, at + cells),
           offsetX: ox.subarray(at, at + cells),
           offsetY: oy.subarray(at, at + cells),
         },
@@ -47,11 +52,26 @@ export function predictWorking(
   );
 }
 
+/** The probabilities with cells whose centre lies outside the box set to 0 (unchanged if none is inside). */
+function withinRegion(p: Float32Array, g: number, stride: number, box: Box): Float32Array {
+  const kept = new Float32Array(p.length);
+  let any = false;
+  for (let i = 0; i < p.length; i++)
+    if (inside(box, cellCentre(i % g, stride), cellCentre(Math.floor(i / g), stride))) {
+      kept[i] = p[i]!;
+      any = true;
+    }
+  return any ? kept : p;
+}
+
 export class RefinedDetector {
   private constructor(
     readonly model: RefineNet,
     readonly meta: RefinedMeta,
   ) {}
+
+  /** Look for each landmark only inside its plausible region (when the model has them). */
+  useRegions = true;
 
   static async load(dir: string): Promise<RefinedDetector> {
     const { model, meta } = await loadRefined(dir);
@@ -70,6 +90,7 @@ export class RefinedDetector {
         ...this.meta.vote,
         ...vote,
         radius: this.meta.radius,
+        regions: this.useRegions ? this.meta.regions : undefined,
       })[0]!;
     } finally {
       image.input.dispose();

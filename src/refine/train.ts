@@ -21,6 +21,7 @@ import { learningRate, type RefineConfig, radiusOf } from './config.js';
 import { type RefineData, sampleBatch } from './data.js';
 import { refineLoss } from './loss.js';
 import { RefineNet } from './model.js';
+import { plausibleRegions } from './region.js';
 import { makeTargets } from './targets.js';
 
 export interface RefineStepReport {
@@ -133,6 +134,10 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
     templates: data.samples.filter((s) => s.labeled).map((s) => s.id),
     pseudoLabeled: data.samples.filter((s) => !s.labeled).length,
     steps: step,
+    regions: plausibleRegions(
+      data.samples.map((s) => s.points),
+      size,
+    ),
   });
   const budget = c.minutes === null ? Number.POSITIVE_INFINITY : c.minutes * 60;
 
