@@ -77,7 +77,7 @@ export function randomSearch(r: SimilarityMatrix, m: number, count: number, seed
 }
 
 /** Greedy: repeatedly add the candidate with the largest marginal gain. */
-export function greedy(r: SimilarityMatrix, m: number): SearchResult {
+export function greedy(r: SimilarityMatrix, m: number, forced: number[] = []): SearchResult {
   checkBudget(r, m);
   const [result, seconds] = timed(() => {
     const { rows, candidates: J, values } = r;
@@ -89,7 +89,7 @@ export function greedy(r: SimilarityMatrix, m: number): SearchResult {
       let bestJ = -1;
       let bestGain = Number.NEGATIVE_INFINITY;
       for (let j = 0; j < J; j++) {
-        if (selected.includes(j)) continue;
+        if (selected.includes(j) || (step < forced.length && j !== forced[step])) continue;
         let gain = 0;
         for (let p = 0; p < rows; p++) {
           const v = values[p * J + j]!;
@@ -170,8 +170,29 @@ export function swapSearch(r: SimilarityMatrix, start: number[]): SearchResult {
 }
 
 /** Greedy, then swaps: the recommended strategy. */
-export function greedySwap(r: SimilarityMatrix, m: number): SearchResult {
+/**
+ * Greedy, then swaps; restarted from greedy sets that begin with each of
+ * the next best single images, since one swap at a time can stall in a
+ * local optimum (ISBI, M=2-3: 1e-4 below the best of 100,000 random sets
+ * without restarts). Gains are the plain greedy's.
+ */
+export function greedySwap(r: SimilarityMatrix, m: number, restarts = 8): SearchResult {
+  const started = performance.now();
   const g = greedy(r, m);
-  const s = m > 1 ? swapSearch(r, g.selected) : { ...g, seconds: 0 };
-  return { selected: s.selected, score: s.score, seconds: g.seconds + s.seconds, gains: g.gains };
+  if (m === 1) return g;
+  let best = swapSearch(r, g.selected);
+  const firsts = rankSingles(r)
+    .map((x) => x.candidate)
+    .filter((c) => c !== g.selected[0])
+    .slice(0, restarts);
+  for (const first of firsts) {
+    const s = swapSearch(r, greedy(r, m, [first]).selected);
+    if (s.score > best.score + 1e-12) best = s;
+  }
+  return {
+    selected: best.selected,
+    score: best.score,
+    seconds: (performance.now() - started) / 1000,
+    gains: g.gains,
+  };
 }

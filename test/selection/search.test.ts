@@ -77,12 +77,23 @@ describe('selection search', () => {
         assert.equal(gs.selected.length, m);
         assert.equal(new Set(gs.selected).size, m, 'no duplicates');
         assert.ok(gs.score >= g.score - 1e-12);
+        const oneStart = swapSearch(r, g.selected);
+        assert.ok(gs.score >= oneStart.score - 1e-12, 'restarts never lose to the single start');
+        assert.ok(Math.abs(score(r, gs.selected) - gs.score) < 1e-6);
         assert.ok(gs.score >= rand.score - 1e-9, `greedy+swap ${gs.score} < random ${rand.score}`);
         assert.equal(rand.evaluated, 300);
         const optimum = bruteForce(r, m);
         assert.ok(gs.score <= optimum + 1e-9);
       }
     }
+  });
+
+  test('greedy with a forced first pick starts from it', () => {
+    const r = randomMatrix(40, 9, 3);
+    const last = rankSingles(r).at(-1)!.candidate;
+    const g = greedy(r, 3, [last]);
+    assert.equal(g.selected[0], last);
+    assert.ok(Math.abs(score(r, g.selected) - g.score) < 1e-6);
   });
 
   test('swaps repair a bad start', () => {
