@@ -80,6 +80,9 @@ test('refinement beats its own noisy pseudo-labels on phantoms; voting beats arg
     minutes: null,
     warmupSteps: 10,
     initFromExtractor: false,
+    freeze: 'none',
+    labeledPerBatch: 1,
+    labeledWeight: 1,
   });
   const t0 = performance.now();
   const source = { landmarks: annotations.names, extractor: { path: '', sha256: '' } };

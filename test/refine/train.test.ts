@@ -22,6 +22,9 @@ const tiny = (over: Record<string, unknown> = {}): RefineConfig =>
     minutes: null,
     warmupSteps: 2,
     initFromExtractor: false,
+    freeze: 'none',
+    labeledPerBatch: 1,
+    labeledWeight: 1,
     model: { widths: [4, 4, 8, 8, 8], headWidth: 4 },
     ...over,
   });

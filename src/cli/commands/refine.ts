@@ -57,7 +57,10 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
   if (o.steps !== undefined) {
     flags.steps = o.steps;
     flags.minutes = o.minutes ?? null;
-  } else if (o.minutes !== undefined) flags.minutes = o.minutes;
+  } else if (o.minutes !== undefined) {
+    flags.minutes = o.minutes;
+    flags.steps = null; // a time budget alone: no step count
+  }
   let config = resolveRefineConfig({ ...fromFile, ...flags }, o.config ?? 'options');
   if (existsSync(join(o.out, REFINE_CHECKPOINT_FILE)) && !o.resume)
     throw new UsageError(
