@@ -4,10 +4,9 @@
 // annotation the server had acknowledged could come back as its previous
 // version. Here the folder is flushed too, and the previous version can be
 // kept (hard-linked, so keeping it costs no copy).
-import { link, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-
-let counter = 0;
+import { link, mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** Flushes a folder's entries (renames, new files) to disk. */
 export async function syncDirectory(dir: string): Promise<void> {
@@ -20,27 +19,12 @@ export async function syncDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Writes `data` to `path` atomically and durably: a temporary file in the
- * same folder, flushed, renamed over `path`, then the folder flushed.
+ * Writes `data` to `path` atomically and durably: the atomic write (a
+ * flushed temporary file renamed over `path`), then the folder flushed.
  */
 export async function writeFileDurable(path: string, data: string | Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${++counter}.tmp`);
-  try {
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await syncDirectory(dir);
+  await writeFileAtomic(path, data);
+  await syncDirectory(dirname(path));
 }
 
 /**

@@ -9,8 +9,11 @@ function toChunks(data: string | Uint8Array | Uint8Array[]): Uint8Array[] {
   return Array.isArray(data) ? data : [data];
 }
 
+let counter = 0;
+
+/** Unique per process and call, so concurrent writes to one path never share a temporary file. */
 function tempName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${++counter}.tmp`);
 }
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array | Uint8Array[]): Promise<void> {
