@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
+import { learningRate } from '../util/config.js';
 import { Rng } from '../util/random.js';
 import {
   CHECKPOINT_FILE,
@@ -50,18 +51,6 @@ export interface TrainResult {
   elapsed: number;
   stoppedBy: 'steps' | 'time' | 'signal';
   finalLoss: number;
-}
-
-/**
- * Linear warm-up, then cosine decay over `progress` in [0, 1]: the fraction
- * of steps done, or of the time budget spent when training by time (so the
- * decay ends when the budget does, whatever the machine's speed).
- */
-export function learningRate(c: TrainConfig, step: number, progress: number): number {
-  if (step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
-  const t = Math.min(1, Math.max(0, progress));
-  const floor = c.lr * c.finalLrFraction;
-  return floor + (c.lr - floor) * 0.5 * (1 + Math.cos(Math.PI * t));
 }
 
 export async function trainExtractor(run: TrainRun): Promise<TrainResult> {

@@ -1,6 +1,7 @@
 // Refinement training configuration as data: typed defaults, overridable
 // from a JSON file or flags; unknown keys and wrong types are errors. The
 // resolved config is stored in the checkpoint and the refined model.
+import { mergeConfig } from '../util/config.js';
 import { type AugmentOptions, defaultAugmentOptions } from './augment.js';
 import { defaultRefineNetConfig, type Freeze, type RefineNetConfig } from './model.js';
 import { defaultVoteOptions, ESTIMATORS, type VoteOptions } from './vote.js';
@@ -71,7 +72,7 @@ export const defaultRefineConfig: RefineConfig = {
 
 /** Merges overrides into the defaults, rejecting unknown keys, mistyped values and bad ranges. */
 export function resolveRefineConfig(overrides: unknown, source = 'config'): RefineConfig {
-  const c = merge(defaultRefineConfig, overrides, source) as RefineConfig;
+  const c = mergeConfig(defaultRefineConfig, overrides, source) as RefineConfig;
   const check = (ok: boolean, what: string) => {
     if (!ok) throw new Error(`${source}: ${what}`);
   };
@@ -99,39 +100,3 @@ export function resolveRefineConfig(overrides: unknown, source = 'config'): Refi
 /** Disk radius in working pixels for a working size. */
 export const radiusOf = (c: Pick<RefineConfig, 'radiusFraction'>, inputSize: number) =>
   c.radiusFraction * inputSize;
-
-/** Linear warm-up, then cosine decay over progress in [0, 1] (steps done, or budget spent). */
-export function learningRate(c: RefineConfig, step: number, progress: number): number {
-  if (step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
-  const t = Math.min(1, Math.max(0, progress));
-  const floor = c.lr * c.finalLrFraction;
-  return floor + (c.lr - floor) * 0.5 * (1 + Math.cos(Math.PI * t));
-}
-
-function merge(base: unknown, over: unknown, path: string): unknown {
-  if (over === undefined) return base;
-  if (base !== null && typeof base === 'object' && !Array.isArray(base)) {
-    if (over === null || typeof over !== 'object' || Array.isArray(over))
-      throw new Error(`${path}: expected an object, got ${JSON.stringify(over)}`);
-    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
-      if (!(k in out)) throw new Error(`${path}: unknown key '${k}' (known: ${Object.keys(out).join(', ')})`);
-      out[k] = merge(out[k], v, `${path}.${k}`);
-    }
-    return out;
-  }
-  if (Array.isArray(base)) {
-    if (!Array.isArray(over) || over.length !== base.length || over.some((v) => typeof v !== typeof base[0]))
-      throw new Error(`${path}: expected ${base.length} ${typeof base[0]}s, got ${JSON.stringify(over)}`);
-    return over;
-  }
-  // null defaults (inputSize, steps, minutes) take a number or null.
-  if (base === null || ((path.endsWith('.steps') || path.endsWith('.minutes')) && over === null)) {
-    if (over !== null && typeof over !== 'number')
-      throw new Error(`${path}: expected a number or null, got ${JSON.stringify(over)}`);
-    return over;
-  }
-  if (typeof over !== typeof base)
-    throw new Error(`${path}: expected a ${typeof base}, got ${JSON.stringify(over)}`);
-  return over;
-}

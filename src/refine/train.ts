@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Module } from '../engine/index.js';
 import * as E from '../engine/index.js';
+import { learningRate } from '../util/config.js';
 import { Rng } from '../util/random.js';
 import { augmentBatch } from './augment.js';
 import {
@@ -17,7 +18,7 @@ import {
   saveRefineCheckpoint,
   saveRefined,
 } from './checkpoint.js';
-import { learningRate, type RefineConfig, radiusOf } from './config.js';
+import { type RefineConfig, radiusOf } from './config.js';
 import { type RefineData, sampleBatch } from './data.js';
 import { refineLoss } from './loss.js';
 import { RefineNet } from './model.js';
