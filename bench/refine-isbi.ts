@@ -5,13 +5,13 @@
 // network trained on template matching's pseudo-labels of the other
 // training images. Every stage is kept on disk, so a stopped run resumes.
 //
-//   node dist/bench/refine-isbi.js --model runs/isbi-384 --labels 1,5,10 --out runs/refine-isbi
+//   node dist/bench/refine-isbi.js --model runs/isbi-384w --config bench/configs/refine-isbi.json --out runs/refine-isbi
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractorPath } from '../src/cli/commands/detect.js';
-import { refine } from '../src/cli/commands/refine.js';
+import { refine, roundFolder } from '../src/cli/commands/refine.js';
 import { select } from '../src/cli/commands/select.js';
 import { summarize } from '../src/eval/metrics.js';
 import { FeatureCache } from '../src/features/cache.js';
@@ -30,7 +30,7 @@ const { values: a } = parseArgs({
     out: { type: 'string', default: 'runs/refine-isbi' },
     labels: { type: 'string', default: '1,5,10' },
     strategy: { type: 'string', default: 'scp' },
-    steps: { type: 'string', default: '400' },
+    steps: { type: 'string' },
     minutes: { type: 'string' },
     config: { type: 'string' },
     'test-limit': { type: 'string' },
@@ -72,6 +72,8 @@ interface Row {
   anywhere: Stage;
   /** The refined network on the pseudo-labeled training images. */
   onTrain: Stage;
+  /** Self-training: every round's network on Test1 and on the pseudo-labeled training images. */
+  rounds: { round: number; test1: Stage; train: Stage }[];
 }
 
 /** Errors (mm) of detections against the dataset's ground truth. */
@@ -145,20 +147,20 @@ for (const m of budgets) {
       templates: templatesFile,
       images: trainFolder,
       out: refinedDir,
-      steps: a.minutes ? undefined : Number(a.steps),
+      steps: a.steps ? Number(a.steps) : undefined,
       minutes: a.minutes ? Number(a.minutes) : undefined,
       config: a.config,
       resume: true,
     });
-    return { steps: r.steps, seconds: r.elapsed, pseudoFile: r.pseudoFile };
+    return { steps: r.steps, seconds: r.totalElapsed, pseudoFile: r.pseudoFile, rounds: r.rounds };
   });
   const pseudo = await stage(join(dir, 'pseudo-train.json'), async () => {
     const p = await readAnnotations(trained.pseudoFile);
     const found = p.images.map((i) => ({ id: i.image, points: i.points }) as Detection);
     return score(found, train, 0);
   });
-  const refinedOn = async (useRegions: boolean, set: Dataset, images: typeof targets) => {
-    const detector = await RefinedDetector.load(refinedDir);
+  const refinedOn = async (useRegions: boolean, set: Dataset, images: typeof targets, from = refinedDir) => {
+    const detector = await RefinedDetector.load(from);
     detector.useRegions = useRegions;
     const t0 = performance.now();
     const found: Detection[] = [];
@@ -173,6 +175,16 @@ for (const m of budgets) {
   // used): where options such as the number of steps are chosen, not Test1.
   const unlabeled = train.images.filter((i) => !picked.includes(i.id));
   const onTrain = await stage(join(dir, 'refined-train.json'), () => refinedOn(true, train, unlabeled));
+  const rounds: Row['rounds'] = [];
+  for (let k = 1; k < trained.rounds; k++) {
+    const from = roundFolder(refinedDir, k, trained.rounds);
+    rounds.push({
+      round: k,
+      test1: await stage(join(dir, `round-${k}-test1.json`), () => refinedOn(true, test, targets, from)),
+      train: await stage(join(dir, `round-${k}-train.json`), () => refinedOn(true, train, unlabeled, from)),
+    });
+  }
+  rounds.push({ round: trained.rounds, test1: refinedScore, train: onTrain });
   process.stderr.write(
     `pseudo-labels (train): ${pseudo.mre.toFixed(3)} mm; refined, Test1: ${refinedScore.mre.toFixed(3)} mm\n`,
   );
@@ -184,6 +196,7 @@ for (const m of budgets) {
     refined: { ...refinedScore, steps: trained.steps, trainSeconds: trained.seconds },
     anywhere,
     onTrain,
+    rounds,
   });
 }
 
@@ -193,7 +206,7 @@ const sdrCells = (s: Stage) => s.sdr.map((x) => `${x.toFixed(1)}%`).join(' | ');
 const lines = [
   `# Refinement on ISBI 2015 Test1 (${targets.length} images, mean-of-doctors ground truth)`,
   '',
-  `Extractor: ${a.model}; selection: ${a.strategy}; refinement: ${a.minutes ? `${a.minutes} min` : `${a.steps} steps`}${a.config ? `, config ${a.config}` : ''}.`,
+  `Extractor: ${a.model}; selection: ${a.strategy}; refinement: ${a.minutes ? `${a.minutes} min` : a.steps ? `${a.steps} steps a round` : 'default steps'}${a.config ? `, config ${a.config}` : ''}.`,
   '',
   '| labels | method | MRE mm | SDR 2 mm | 2.5 mm | 3 mm | 4 mm | change |',
   '|---:|---|---:|---:|---:|---:|---:|---:|',
@@ -202,7 +215,7 @@ for (const r of rows) {
   const change = (100 * (r.refined.mre - r.matching.mre)) / r.matching.mre;
   lines.push(
     `| ${r.labels} | template matching | ${r.matching.mre.toFixed(3)} ± ${r.matching.std.toFixed(2)} | ${sdrCells(r.matching)} | |`,
-    `| ${r.labels} | refined (${r.refined.steps} steps, ${(r.refined.trainSeconds / 60).toFixed(1)} min) | ${r.refined.mre.toFixed(3)} ± ${r.refined.std.toFixed(2)} | ${sdrCells(r.refined)} | ${signed(change)} |`,
+    `| ${r.labels} | refined (${r.rounds.length} x ${r.refined.steps} steps, ${(r.refined.trainSeconds / 60).toFixed(1)} min) | ${r.refined.mre.toFixed(3)} ± ${r.refined.std.toFixed(2)} | ${sdrCells(r.refined)} | ${signed(change)} |`,
     `| ${r.labels} | refined, whole image searched | ${r.anywhere.mre.toFixed(3)} ± ${r.anywhere.std.toFixed(2)} | ${sdrCells(r.anywhere)} | ${signed((100 * (r.anywhere.mre - r.matching.mre)) / r.matching.mre)} |`,
   );
 }
@@ -214,6 +227,11 @@ lines.push(
 for (const r of rows)
   lines.push(
     `- ${r.labels}: ${r.templates.join(', ')}; pseudo-labels MRE ${r.pseudo.mre.toFixed(3)} mm, refined on the same images ${r.onTrain.mre.toFixed(3)} mm`,
+  );
+lines.push('', 'Self-training rounds (Test1 / the pseudo-labeled training images, MRE mm):', '');
+for (const r of rows)
+  lines.push(
+    `- ${r.labels}: ${r.rounds.map((x) => `round ${x.round} ${x.test1.mre.toFixed(3)} / ${x.train.mre.toFixed(3)}`).join('; ')}`,
   );
 lines.push(
   '',

@@ -139,8 +139,17 @@ program
   .requiredOption('--templates <labels>', 'landmarks file holding the annotated template images')
   .requiredOption('--images <dir>', 'folder holding the templates and the unlabeled training images')
   .requiredOption('--out <refined>', 'refined model folder (weights, refined.json, checkpoint)')
-  .option('--minutes <n>', 'training time budget in minutes instead of a step count', positive('--minutes'))
-  .option('--steps <n>', 'training steps (default 300)', int('--steps'))
+  .option(
+    '--minutes <n>',
+    'training time budget in minutes (all rounds together) instead of a step count',
+    positive('--minutes'),
+  )
+  .option('--steps <n>', 'training steps of each round (default 80)', int('--steps'))
+  .option(
+    '--rounds <n>',
+    'self-training rounds: each relabels the images for the next (default 3)',
+    int('--rounds'),
+  )
   .option('--pseudo <pred>', 'pseudo-labels from fewmark detect (default: run template matching)')
   .option('--confidence-weighting', 'weight each pseudo-label by its template-matching peak')
   .option('--size <px>', "working size (multiple of 32, default the extractor's)", int('--size'))
@@ -152,7 +161,7 @@ program
     const { refine } = await import('./commands/refine.js');
     const r = await refine(o);
     console.log(
-      `refined ${r.steps} steps in ${(r.elapsed / 60).toFixed(1)} min (stopped by ${r.stoppedBy}) on ${r.pseudoLabeled} pseudo-labeled images and ${r.templates} template(s); final loss ${r.finalLoss.toFixed(3)}; model in ${r.out}`,
+      `refined ${r.steps} steps${r.rounds > 1 ? ` x ${r.rounds} rounds` : ''} in ${(r.totalElapsed / 60).toFixed(1)} min (stopped by ${r.stoppedBy}) on ${r.pseudoLabeled} pseudo-labeled images and ${r.templates} template(s); final loss ${r.finalLoss.toFixed(3)}; model in ${r.out}`,
     );
     if (r.stoppedBy === 'signal') process.exitCode = 130;
   });

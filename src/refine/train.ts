@@ -60,8 +60,8 @@ export interface RefineResult {
   finalLoss: number;
 }
 
-/** Config keys a resumed run may change: how long it runs and how often it saves. */
-const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'checkpointMinutes']);
+/** Config keys a resumed run may change: how long it runs, how often it saves, how many rounds follow. */
+const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'checkpointMinutes', 'rounds']);
 
 function dataKey(data: RefineData): string {
   const summary = data.samples.map((s) => [s.id, s.labeled, s.points, s.weights]);

@@ -48,9 +48,17 @@ test('refine makes pseudo-labels, trains, resumes; detect uses the refined model
   const args = ['--model', model, '--templates', templates, '--images', images, '--out', refined];
   const first = ok(fewmark('refine', ...args, '--steps', '2', '--batch', '2', '--config', refineConfig));
   assert.match(first.err, /making pseudo-labels by template matching/);
-  assert.match(first.out, /refined 2 steps .* on 4 pseudo-labeled images and 2 template\(s\)/);
+  assert.match(first.out, /refined 2 steps x 3 rounds .* on 4 pseudo-labeled images and 2 template\(s\)/);
   for (const f of ['refined.json', 'refined.safetensors', 'checkpoint.safetensors', 'pseudo-labels.csv'])
     assert.ok(existsSync(join(refined, f)), f);
+  // Self-training: rounds 1 and 2 relabel the 4 unlabeled images for the next; the last is the model.
+  assert.match(first.err, /round 3 of 3: training on .*round-2.relabeled\.csv/);
+  for (const k of [1, 2]) {
+    const relabeled = readFileSync(join(refined, `round-${k}`, 'relabeled.csv'), 'utf8');
+    assert.equal(relabeled.trim().split('\n').length, 1 + 4, `round ${k}`);
+    assert.ok(existsSync(join(refined, `round-${k}`, 'refined.json')), `round ${k}`);
+  }
+  assert.ok(!existsSync(join(refined, 'round-3')));
   const meta = JSON.parse(readFileSync(join(refined, 'refined.json'), 'utf8'));
   assert.equal(meta.inputSize, 64);
   assert.deepEqual(meta.net.widths, [4, 4, 8, 8, 8]);
@@ -63,7 +71,25 @@ test('refine makes pseudo-labels, trains, resumes; detect uses the refined model
     fewmark('refine', ...args, '--steps', '3', '--batch', '2', '--config', refineConfig, '--resume'),
   );
   assert.doesNotMatch(resumed.err, /making pseudo-labels/);
+  assert.match(resumed.err, /round 1 is done/);
+  assert.match(resumed.err, /round 2 is done/);
   assert.match(resumed.out, /refined 3 steps/);
+
+  // One round: template matching's labels only, no round folders.
+  const single = join(dir, 'single');
+  const one = ok(
+    fewmark(
+      'refine',
+      ...['--model', model, '--templates', templates, '--images', images, '--out', single],
+      ...['--pseudo', join(refined, 'pseudo-labels.csv'), '--rounds', '1', '--steps', '2', '--batch', '2'],
+      ...['--config', refineConfig],
+    ),
+  );
+  assert.match(one.out, /refined 2 steps in/);
+  assert.ok(existsSync(join(single, 'refined.json')) && !existsSync(join(single, 'round-1')));
+  const zero = fewmark('refine', ...args, '--rounds', '0', '--resume');
+  assert.notEqual(zero.code, 0);
+  assert.match(zero.err, /rounds must be a positive integer/);
 
   // Without --templates every image is detected; with them, the templates are skipped.
   const pred = join(dir, 'pred.csv');

@@ -3,17 +3,23 @@
 // progress, checkpoints, --resume and a time budget. Pseudo-labels come
 // from --pseudo, or from a template-matching run kept in the output folder
 // (so a resumed run trains on the same ones).
+//
+// Self-training rounds: each round but the last relabels the unlabeled
+// images with its network (ROUND/relabeled.csv) and the next round trains
+// a fresh network, from the extractor again, on those better labels. Rounds
+// before the last live in OUT/round-K; the last one's model is OUT itself.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Module } from '../../engine/index.js';
 import { loadExtractor } from '../../features/checkpoint.js';
 import { DataError } from '../../io/errors.js';
 import { imageId, listImages } from '../../io/folder.js';
 import { readAnnotations } from '../../io/formats/index.js';
-import { REFINE_CHECKPOINT_FILE } from '../../refine/checkpoint.js';
+import { REFINE_CHECKPOINT_FILE, type RefinedMeta } from '../../refine/checkpoint.js';
 import { type RefineConfig, resolveRefineConfig } from '../../refine/config.js';
-import { loadRefineData, type PseudoLabels, readPseudoLabels } from '../../refine/load.js';
+import { type LabeledImage, loadRefineData, type PseudoLabels, readPseudoLabels } from '../../refine/load.js';
 import { type RefineResult, trainRefiner } from '../../refine/train.js';
 import { UsageError } from '../errors.js';
 import { formatDuration, startProgress } from '../progress.js';
@@ -24,8 +30,12 @@ export interface RefineOptions {
   templates: string;
   images: string;
   out: string;
+  /** Training time budget of all rounds together. */
   minutes?: number;
+  /** Training steps of each round. */
   steps?: number;
+  /** Self-training rounds (see above). */
+  rounds?: number;
   /** Predictions to train on (with PRED.detections.json for confidences); default: run template matching. */
   pseudo?: string;
   confidenceWeighting?: boolean;
@@ -41,11 +51,22 @@ export interface RefineCommandResult extends RefineResult {
   out: string;
   pseudoLabeled: number;
   templates: number;
+  /** The first round's pseudo-labels (template matching's, or --pseudo). */
   pseudoFile: string;
+  rounds: number;
+  /** Training seconds of all rounds (elapsed is the last round's). */
+  totalElapsed: number;
 }
 
 /** Where refine keeps the template-matching pseudo-labels it made. */
 export const PSEUDO_FILE = 'pseudo-labels.csv';
+/** Where a round's network writes its labels of the unlabeled images (the next round's pseudo-labels). */
+export const RELABELED_FILE = 'relabeled.csv';
+
+/** The folder of round k (1-based) of `rounds`: the last one is the output itself. */
+export function roundFolder(out: string, k: number, rounds: number): string {
+  return k === rounds ? out : join(out, `round-${k}`);
+}
 
 export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
   const fromFile = o.config ? JSON.parse(await readFile(o.config, 'utf8')) : {};
@@ -53,6 +74,7 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
   if (o.size !== undefined) flags.inputSize = o.size;
   if (o.batch !== undefined) flags.batchSize = o.batch;
   if (o.seed !== undefined) flags.seed = o.seed;
+  if (o.rounds !== undefined) flags.rounds = o.rounds;
   if (o.confidenceWeighting) flags.confidenceWeighting = true;
   if (o.steps !== undefined) {
     flags.steps = o.steps;
@@ -62,7 +84,8 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
     flags.steps = null; // a time budget alone: no step count
   }
   let config = resolveRefineConfig({ ...fromFile, ...flags }, o.config ?? 'options');
-  if (existsSync(join(o.out, REFINE_CHECKPOINT_FILE)) && !o.resume)
+  const started = [o.out, join(o.out, 'round-1')].some((d) => existsSync(join(d, REFINE_CHECKPOINT_FILE)));
+  if (started && !o.resume)
     throw new UsageError(
       `${o.out} already holds a refinement checkpoint: pass --resume to continue it, or choose another --out`,
     );
@@ -81,86 +104,138 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
     });
 
     await mkdir(o.out, { recursive: true });
-    const pseudoFile = o.pseudo ?? join(o.out, PSEUDO_FILE);
-    if (!o.pseudo && !(o.resume && existsSync(pseudoFile))) {
+    const firstPseudo = o.pseudo ?? join(o.out, PSEUDO_FILE);
+    if (!o.pseudo && !(o.resume && existsSync(firstPseudo))) {
       // Template matching on every image that is not a template.
-      process.stderr.write(`making pseudo-labels by template matching: ${pseudoFile}\n`);
-      await detect({ model: o.model, templates: o.templates, images: o.images, out: pseudoFile });
+      process.stderr.write(`making pseudo-labels by template matching: ${firstPseudo}\n`);
+      await detect({ model: o.model, templates: o.templates, images: o.images, out: firstPseudo });
     }
-    const pseudo = await readPseudoLabels(pseudoFile);
-    checkPseudo(pseudo, pseudoFile, labels.names.length, config);
-    const templateIds = new Set(labeled.map((t) => t.id));
-    const pseudoImages = pseudo.images
-      .filter((p) => !templateIds.has(p.id))
-      .map((p) => {
-        const file = byId.get(p.id);
-        if (!file) throw new DataError(pseudoFile, `image '${p.id}' is not in ${o.images}`);
-        return { ...p, file };
-      });
-
-    const loading = startProgress('loading images', labeled.length + pseudoImages.length, 5);
-    const data = await loadRefineData(labeled, pseudoImages, {
-      inputSize: config.inputSize!,
-      labeledWeight: config.labeledWeight,
-      confidenceWeighting: config.confidenceWeighting,
-      onProgress: (done) => loading.update(done),
-    });
-    loading.stop();
-
-    let stopRequested = false;
-    const onSignal = () => {
-      if (stopRequested) process.exit(130);
-      stopRequested = true;
-      process.stderr.write(
-        '\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n',
-      );
+    const source = {
+      landmarks: labels.names,
+      extractor: {
+        path: resolve(modelFile),
+        sha256: createHash('sha256')
+          .update(await readFile(modelFile))
+          .digest('hex'),
+      },
     };
-    process.on('SIGINT', onSignal);
-    const byTime = config.steps === null;
-    const bar = startProgress(
-      byTime ? 'refining (s)' : 'refining',
-      byTime ? config.minutes! * 60 : config.steps!,
-      15,
-    );
-    try {
-      const result = await trainRefiner({
-        data,
-        out: o.out,
-        config,
-        source: {
-          landmarks: labels.names,
-          extractor: {
-            path: resolve(modelFile),
-            sha256: createHash('sha256')
-              .update(await readFile(modelFile))
-              .digest('hex'),
-          },
-        },
+    // A time budget is shared evenly by the rounds.
+    const perRound =
+      config.minutes === null ? config : { ...config, minutes: config.minutes / config.rounds };
+    let pseudoFile = firstPseudo;
+    let totalElapsed = 0;
+    for (let k = 1; ; k++) {
+      const out = roundFolder(o.out, k, config.rounds);
+      const relabeled = join(out, RELABELED_FILE);
+      if (config.rounds > 1)
+        process.stderr.write(`\nround ${k} of ${config.rounds}: training on ${pseudoFile}\n`);
+      if (k < config.rounds && existsSync(relabeled) && o.resume) {
+        process.stderr.write(`round ${k} is done (${relabeled}); going on\n`);
+        pseudoFile = relabeled;
+        continue;
+      }
+      const result = await trainRound({
+        config: perRound,
+        out,
+        labeled,
+        pseudoFile,
+        byId,
+        images: o.images,
+        source,
         init: extractor,
         resume: o.resume,
-        shouldStop: () => stopRequested,
-        onStep: (s) =>
-          bar.update(
-            byTime ? Math.round(s.elapsed) : s.step,
-            `step ${s.step} loss ${s.loss.toFixed(3)} [heatmap ${s.heatmapLoss.toFixed(3)} offset ${s.offsetLoss.toFixed(3)}] ` +
-              `${s.stepsPerSecond.toFixed(2)} steps/s ETA ${formatDuration(s.etaSeconds)}`,
-          ),
-        onCheckpoint: (path, step) => process.stderr.write(`\ncheckpoint at step ${step}: ${path}\n`),
       });
-      return {
-        ...result,
-        out: o.out,
-        pseudoLabeled: pseudoImages.length,
-        templates: labeled.length,
-        pseudoFile,
-      };
-    } finally {
-      bar.stop();
-      process.off('SIGINT', onSignal);
-      data.images.dispose();
+      totalElapsed += result.elapsed;
+      if (k === config.rounds || result.stoppedBy === 'signal')
+        return {
+          ...result,
+          out: o.out,
+          templates: labeled.length,
+          pseudoFile: firstPseudo,
+          rounds: k,
+          totalElapsed,
+        };
+      process.stderr.write(`relabeling the unlabeled images with round ${k}'s network: ${relabeled}\n`);
+      await detect({ model: out, templates: o.templates, images: o.images, out: relabeled });
+      pseudoFile = relabeled;
     }
   } finally {
     extractor.dispose();
+  }
+}
+
+interface Round {
+  config: RefineConfig;
+  out: string;
+  labeled: LabeledImage[];
+  pseudoFile: string;
+  byId: Map<string, string>;
+  images: string;
+  source: Pick<RefinedMeta, 'landmarks' | 'extractor'>;
+  init: Module;
+  resume?: boolean;
+}
+
+/** One network trained on one set of pseudo-labels, with progress and Ctrl-C. */
+async function trainRound(r: Round): Promise<RefineResult & { pseudoLabeled: number }> {
+  const { config } = r;
+  const pseudo = await readPseudoLabels(r.pseudoFile);
+  checkPseudo(pseudo, r.pseudoFile, r.source.landmarks.length, config);
+  const templateIds = new Set(r.labeled.map((t) => t.id));
+  const pseudoImages = pseudo.images
+    .filter((p) => !templateIds.has(p.id))
+    .map((p) => {
+      const file = r.byId.get(p.id);
+      if (!file) throw new DataError(r.pseudoFile, `image '${p.id}' is not in ${r.images}`);
+      return { ...p, file };
+    });
+
+  const loading = startProgress('loading images', r.labeled.length + pseudoImages.length, 5);
+  const data = await loadRefineData(r.labeled, pseudoImages, {
+    inputSize: config.inputSize!,
+    labeledWeight: config.labeledWeight,
+    confidenceWeighting: config.confidenceWeighting,
+    onProgress: (done) => loading.update(done),
+  });
+  loading.stop();
+
+  let stopRequested = false;
+  const onSignal = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    process.stderr.write(
+      '\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n',
+    );
+  };
+  process.on('SIGINT', onSignal);
+  const byTime = config.steps === null;
+  const bar = startProgress(
+    byTime ? 'refining (s)' : 'refining',
+    byTime ? config.minutes! * 60 : config.steps!,
+    15,
+  );
+  try {
+    const result = await trainRefiner({
+      data,
+      out: r.out,
+      config,
+      source: r.source,
+      init: r.init,
+      resume: r.resume,
+      shouldStop: () => stopRequested,
+      onStep: (s) =>
+        bar.update(
+          byTime ? Math.round(s.elapsed) : s.step,
+          `step ${s.step} loss ${s.loss.toFixed(3)} [heatmap ${s.heatmapLoss.toFixed(3)} offset ${s.offsetLoss.toFixed(3)}] ` +
+            `${s.stepsPerSecond.toFixed(2)} steps/s ETA ${formatDuration(s.etaSeconds)}`,
+        ),
+      onCheckpoint: (path, step) => process.stderr.write(`\ncheckpoint at step ${step}: ${path}\n`),
+    });
+    return { ...result, pseudoLabeled: pseudoImages.length };
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSignal);
+    data.images.dispose();
   }
 }
 
