@@ -152,7 +152,11 @@ program
   )
   .option('--pseudo <pred>', 'pseudo-labels from fewmark detect (default: run template matching)')
   .option('--confidence-weighting', 'weight each pseudo-label by its template-matching peak')
-  .option('--size <px>', "working size (multiple of 32, default the extractor's)", int('--size'))
+  .option(
+    '--size <px>',
+    "working size (multiple of 32; default 4/3 of the extractor's, e.g. 512 for 384)",
+    int('--size'),
+  )
   .option('--batch <n>', 'batch size (default 8)', int('--batch'))
   .option('--seed <n>', 'random seed (default 0)', int('--seed'))
   .option('--config <file>', 'JSON file of refinement config overrides')

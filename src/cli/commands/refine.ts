@@ -239,7 +239,7 @@ async function trainRound(r: Round): Promise<RefineResult & { pseudoLabeled: num
   }
 }
 
-/** The working size defaults to the extractor's; a trunk started from it takes its widths. */
+/** The working size defaults to the extractor's, scaled; a trunk started from it takes its widths. */
 function withExtractor(
   c: RefineConfig,
   inputSize: number,
@@ -247,7 +247,8 @@ function withExtractor(
 ): RefineConfig {
   const { inChannels, widths, norm, stem = 'strided' } = net;
   const model = c.initFromExtractor ? { ...c.model, inChannels, widths, norm, stem } : c.model;
-  return { ...c, inputSize: c.inputSize ?? inputSize, model };
+  const scaled = Math.max(64, Math.round((inputSize * c.inputScale) / 32) * 32);
+  return { ...c, inputSize: c.inputSize ?? scaled, model };
 }
 
 function checkPseudo(p: PseudoLabels, file: string, landmarks: number, c: RefineConfig): void {
