@@ -32,6 +32,8 @@ export interface RefinedMeta {
   templates: string[];
   pseudoLabeled: number;
   steps: number;
+  /** Seconds of training so far; absent in older models. */
+  trainSeconds?: number;
   /** Per landmark, where inference looks (region.ts); absent in older models. */
   regions?: (Box | null)[];
 }

@@ -135,6 +135,7 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
     templates: data.samples.filter((s) => s.labeled).map((s) => s.id),
     pseudoLabeled: data.samples.filter((s) => !s.labeled).length,
     steps: step,
+    trainSeconds: elapsed,
     regions: plausibleRegions(
       data.samples.map((s) => s.points),
       size,

@@ -56,7 +56,8 @@ test('refine makes pseudo-labels, trains, resumes; detect uses the refined model
   for (const k of [1, 2]) {
     const relabeled = readFileSync(join(refined, `round-${k}`, 'relabeled.csv'), 'utf8');
     assert.equal(relabeled.trim().split('\n').length, 1 + 4, `round ${k}`);
-    assert.ok(existsSync(join(refined, `round-${k}`, 'refined.json')), `round ${k}`);
+    const roundMeta = JSON.parse(readFileSync(join(refined, `round-${k}`, 'refined.json'), 'utf8'));
+    assert.ok(roundMeta.steps === 2 && roundMeta.trainSeconds > 0, `round ${k}`);
   }
   assert.ok(!existsSync(join(refined, 'round-3')));
   const meta = JSON.parse(readFileSync(join(refined, 'refined.json'), 'utf8'));

@@ -17,7 +17,7 @@ import { loadExtractor } from '../../features/checkpoint.js';
 import { DataError } from '../../io/errors.js';
 import { imageId, listImages } from '../../io/folder.js';
 import { readAnnotations } from '../../io/formats/index.js';
-import { REFINE_CHECKPOINT_FILE, type RefinedMeta } from '../../refine/checkpoint.js';
+import { REFINE_CHECKPOINT_FILE, type RefinedMeta, readRefinedMeta } from '../../refine/checkpoint.js';
 import { type RefineConfig, resolveRefineConfig } from '../../refine/config.js';
 import { type LabeledImage, loadRefineData, type PseudoLabels, readPseudoLabels } from '../../refine/load.js';
 import { type RefineResult, trainRefiner } from '../../refine/train.js';
@@ -54,7 +54,7 @@ export interface RefineCommandResult extends RefineResult {
   /** The first round's pseudo-labels (template matching's, or --pseudo). */
   pseudoFile: string;
   rounds: number;
-  /** Training seconds of all rounds (elapsed is the last round's). */
+  /** Training seconds of all rounds, earlier runs' included (elapsed is the last round's). */
   totalElapsed: number;
 }
 
@@ -131,6 +131,7 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
         process.stderr.write(`\nround ${k} of ${config.rounds}: training on ${pseudoFile}\n`);
       if (k < config.rounds && existsSync(relabeled) && o.resume) {
         process.stderr.write(`round ${k} is done (${relabeled}); going on\n`);
+        totalElapsed += (await readRefinedMeta(out)).trainSeconds ?? 0;
         pseudoFile = relabeled;
         continue;
       }
