@@ -169,9 +169,8 @@ export function swapSearch(r: SimilarityMatrix, start: number[]): SearchResult {
   return { ...result, seconds };
 }
 
-/** Greedy, then swaps: the recommended strategy. */
 /**
- * Greedy, then swaps; restarted from greedy sets that begin with each of
+ * Greedy, then swaps (the recommended strategy); restarted from greedy sets that begin with each of
  * the next best single images, since one swap at a time can stall in a
  * local optimum (ISBI, M=2-3: 1e-4 below the best of 100,000 random sets
  * without restarts). Gains are the plain greedy's.

@@ -22,7 +22,8 @@ import { type RefineConfig, resolveRefineConfig } from '../../refine/config.js';
 import { type LabeledImage, loadRefineData, type PseudoLabels, readPseudoLabels } from '../../refine/load.js';
 import { type RefineResult, trainRefiner } from '../../refine/train.js';
 import { UsageError } from '../errors.js';
-import { formatDuration, startProgress } from '../progress.js';
+import { startProgress } from '../progress.js';
+import { startTrainingRun } from '../training-run.js';
 import { detect, extractorPath } from './detect.js';
 
 export interface RefineOptions {
@@ -200,21 +201,7 @@ async function trainRound(r: Round): Promise<RefineResult & { pseudoLabeled: num
   });
   loading.stop();
 
-  let stopRequested = false;
-  const onSignal = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    process.stderr.write(
-      '\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n',
-    );
-  };
-  process.on('SIGINT', onSignal);
-  const byTime = config.steps === null;
-  const bar = startProgress(
-    byTime ? 'refining (s)' : 'refining',
-    byTime ? config.minutes! * 60 : config.steps!,
-    15,
-  );
+  const run = startTrainingRun('refining', config);
   try {
     const result = await trainRefiner({
       data,
@@ -223,19 +210,17 @@ async function trainRound(r: Round): Promise<RefineResult & { pseudoLabeled: num
       source: r.source,
       init: r.init,
       resume: r.resume,
-      shouldStop: () => stopRequested,
+      shouldStop: run.shouldStop,
       onStep: (s) =>
-        bar.update(
-          byTime ? Math.round(s.elapsed) : s.step,
-          `step ${s.step} loss ${s.loss.toFixed(3)} [heatmap ${s.heatmapLoss.toFixed(3)} offset ${s.offsetLoss.toFixed(3)}] ` +
-            `${s.stepsPerSecond.toFixed(2)} steps/s ETA ${formatDuration(s.etaSeconds)}`,
+        run.step(
+          s,
+          `loss ${s.loss.toFixed(3)} [heatmap ${s.heatmapLoss.toFixed(3)} offset ${s.offsetLoss.toFixed(3)}]`,
         ),
-      onCheckpoint: (path, step) => process.stderr.write(`\ncheckpoint at step ${step}: ${path}\n`),
+      onCheckpoint: run.onCheckpoint,
     });
     return { ...result, pseudoLabeled: pseudoImages.length };
   } finally {
-    bar.stop();
-    process.off('SIGINT', onSignal);
+    run.end();
     data.images.dispose();
   }
 }

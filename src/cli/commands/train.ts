@@ -5,7 +5,8 @@ import { loadTrainingImages } from '../../features/load.js';
 import { type TrainResult, trainExtractor } from '../../features/train.js';
 import { resolveTrainConfig } from '../../features/train-config.js';
 import { listImages } from '../../io/folder.js';
-import { formatDuration, startProgress } from '../progress.js';
+import { startProgress } from '../progress.js';
+import { startTrainingRun } from '../training-run.js';
 
 export interface TrainOptions {
   images: string;
@@ -39,41 +40,21 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const images = await loadTrainingImages(files, config.inputSize, (done) => loading.update(done));
   loading.stop();
 
-  let stopRequested = false;
-  const onSignal = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    process.stderr.write(
-      '\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n',
-    );
-  };
-  process.on('SIGINT', onSignal);
-  // By steps, the bar counts steps; by time budget, it counts seconds.
-  const byTime = config.steps === null;
-  const bar = startProgress(
-    byTime ? 'training (s)' : 'training',
-    byTime ? config.minutes! * 60 : config.steps!,
-    15,
-  );
+  const run = startTrainingRun('training', config);
   try {
     const result = await trainExtractor({
       images,
       out: o.out,
       config,
       resume: o.resume,
-      shouldStop: () => stopRequested,
+      shouldStop: run.shouldStop,
       onStep: (s) =>
-        bar.update(
-          byTime ? Math.round(s.elapsed) : s.step,
-          `step ${s.step} loss ${s.loss.toFixed(3)} [${s.layerLosses.map((l) => l.toFixed(2)).join(' ')}] ` +
-            `${s.stepsPerSecond.toFixed(2)} steps/s ETA ${formatDuration(s.etaSeconds)}`,
-        ),
-      onCheckpoint: (path, step) => process.stderr.write(`\ncheckpoint at step ${step}: ${path}\n`),
+        run.step(s, `loss ${s.loss.toFixed(3)} [${s.layerLosses.map((l) => l.toFixed(2)).join(' ')}]`),
+      onCheckpoint: run.onCheckpoint,
     });
     return result;
   } finally {
-    bar.stop();
-    process.off('SIGINT', onSignal);
+    run.end();
     images.dispose();
   }
 }
