@@ -1,11 +1,18 @@
 // The engine benchmark's work done in plain C++ on libtorch, with no
-// binding in between: the same extractor network (see
-// src/features/model.ts), the same Adam update, the same matmul. bench/engine
-// compares fewmark's timings against these to measure the binding's cost.
+// binding in between: the same extractor network (src/features/model.ts,
+// its widths and embedding given on the command line), the same Adam
+// update, the same matmul. bench/engine compares fewmark's timings against
+// these to measure the binding's cost, and first checks that both sides do
+// the same work: it hands over fewmark's initial weights and inputs (STATE,
+// raw float32 in this program's parameter order) and compares the losses
+// and outputs printed here with its own.
 //
-// Usage: engine_bench REPS  -> prints JSON {train:[ms...], infer:[...], matmul:[...]}
+// Usage: engine_bench REPS THREADS WIDTHS EMBEDDING STATE
+//   WIDTHS: five encoder widths, e.g. 32,64,128,128,128
+//   prints JSON {train:[ms...], infer:[...], matmul:[...], losses:[...], outputSums:[...], config:"..."}
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <c10/core/GradMode.h>
 
 #include <malloc.h>
@@ -14,6 +21,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace {
@@ -30,6 +41,7 @@ struct DoubleConv {
   int stride;
 };
 
+// Every tensor the state file fills, in file order.
 std::vector<at::Tensor> params;
 
 at::Tensor param(at::Tensor t) {
@@ -39,17 +51,20 @@ at::Tensor param(at::Tensor t) {
 }
 
 Conv conv(int64_t cin, int64_t cout, int64_t k, bool bias) {
-  double bound = 1.0 / std::sqrt(static_cast<double>(cin * k * k));
   Conv c;
-  c.w = param(at::rand({cout, cin, k, k}) * (2 * bound) - bound);
-  if (bias) c.b = param(at::rand({cout}) * (2 * bound) - bound);
+  c.w = param(at::empty({cout, cin, k, k}));
+  if (bias) c.b = param(at::empty({cout}));
   return c;
 }
 
-Norm norm(int64_t c) { return Norm{param(at::ones({c})), param(at::zeros({c})), at::zeros({c}), at::ones({c})}; }
-
 DoubleConv doubleConv(int64_t cin, int64_t cout, int stride) {
-  return DoubleConv{conv(cin, cout, 3, false), conv(cout, cout, 3, false), norm(cout), norm(cout), stride};
+  DoubleConv d;
+  d.stride = stride;
+  d.c1 = conv(cin, cout, 3, false);
+  d.c2 = conv(cout, cout, 3, false);
+  d.n1 = Norm{param(at::empty({cout})), param(at::empty({cout})), at::zeros({cout}), at::ones({cout})};
+  d.n2 = Norm{param(at::empty({cout})), param(at::empty({cout})), at::zeros({cout}), at::ones({cout})};
+  return d;
 }
 
 at::Tensor bnRelu(const at::Tensor& x, const Norm& n, bool training) {
@@ -64,15 +79,14 @@ at::Tensor run(const DoubleConv& d, const at::Tensor& x, bool training) {
 struct Extractor {
   std::vector<DoubleConv> enc, dec;
   std::vector<Conv> heads;
-  Extractor() {
-    std::vector<int64_t> w = {16, 32, 64, 128, 128};
+  Extractor(const std::vector<int64_t>& w, int64_t embedding) {
     for (int i = 0; i < 5; ++i) enc.push_back(doubleConv(i == 0 ? 1 : w[i - 1], w[i], 2));
     int order[4] = {3, 2, 1, 0};
     for (int k = 0; k < 4; ++k) {
       int i = order[k];
       dec.push_back(doubleConv((k == 0 ? w[4] : w[i + 1]) + w[i], w[i], 1));
     }
-    for (int64_t c : {w[4], w[3], w[2], w[1], w[0]}) heads.push_back(conv(c, 32, 1, true));
+    for (int64_t c : {w[4], w[3], w[2], w[1], w[0]}) heads.push_back(conv(c, embedding, 1, true));
   }
   std::vector<at::Tensor> forward(const at::Tensor& x, bool training) {
     std::vector<at::Tensor> skips;
@@ -113,37 +127,66 @@ void adamStep(AdamState& s, double lr) {
   }
 }
 
+// Fills the parameters, then the two inputs, from fewmark's raw float32 file.
+void loadState(const char* path, at::Tensor& x, at::Tensor& xi) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string("cannot open ") + path);
+  std::vector<at::Tensor> all = params;
+  all.push_back(x);
+  all.push_back(xi);
+  at::NoGradGuard guard;
+  for (auto& t : all) {
+    auto bytes = static_cast<std::streamsize>(t.numel() * sizeof(float));
+    if (!in.read(static_cast<char*>(t.data_ptr()), bytes))
+      throw std::runtime_error(std::string(path) + " is shorter than the network and inputs need");
+  }
+  if (in.peek() != EOF) throw std::runtime_error(std::string(path) + " is longer than the network and inputs need");
+}
+
+std::vector<int64_t> parseWidths(const std::string& s) {
+  std::vector<int64_t> w;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) w.push_back(std::atoll(item.c_str()));
+  if (w.size() != 5) throw std::runtime_error("WIDTHS needs five numbers, got '" + s + "'");
+  return w;
+}
+
 double msSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void printList(const char* name, const std::vector<double>& v, bool last) {
+void printList(const char* name, const std::vector<double>& v) {
   std::printf("\"%s\":[", name);
-  for (size_t i = 0; i < v.size(); ++i) std::printf(i ? ",%.3f" : "%.3f", v[i]);
-  std::printf("]%s", last ? "" : ",");
+  for (size_t i = 0; i < v.size(); ++i) std::printf(i ? ",%.9g" : "%.9g", v[i]);
+  std::printf("],");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int reps = argc > 1 ? std::atoi(argv[1]) : 10;
-  int threads = argc > 2 ? std::atoi(argv[2]) : 2;
-  at::set_num_threads(threads);
+  if (argc != 6) {
+    std::fprintf(stderr, "usage: engine_bench REPS THREADS WIDTHS EMBEDDING STATE\n");
+    return 2;
+  }
+  int reps = std::atoi(argv[1]);
+  at::set_num_threads(std::atoi(argv[2]));
   // Same allocator settings as the addon (native/src/tensors.cc).
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
-  at::manual_seed(0);
-  Extractor net;
+  Extractor net(parseWidths(argv[3]), std::atoll(argv[4]));
+  auto x = at::empty({4, 1, 256, 256});
+  auto xi = at::empty({1, 1, 384, 384});
+  loadState(argv[5], x, xi);
   AdamState adam;
   for (auto& p : params) {
     adam.m.push_back(at::zeros_like(p));
     adam.v.push_back(at::zeros_like(p));
   }
-  auto x = at::randn({4, 1, 256, 256});
-  auto xi = at::randn({1, 1, 384, 384});
+  at::manual_seed(0);
   auto a = at::randn({128, 128});
   auto b = at::randn({128, 16384});
-  std::vector<double> train, infer, mm;
+  std::vector<double> train, infer, mm, losses, outputSums;
   for (int r = 0; r < reps + 2; ++r) {  // first two are warm-up
     auto t0 = std::chrono::steady_clock::now();
     auto outs = net.forward(x, true);
@@ -154,6 +197,7 @@ int main(int argc, char** argv) {
     loss.backward();
     adamStep(adam, 1e-3);
     double t = msSince(t0);
+    losses.push_back(loss.item<double>());
     if (r >= 2) train.push_back(t);
   }
   for (int r = 0; r < reps + 2; ++r) {
@@ -162,6 +206,8 @@ int main(int argc, char** argv) {
     auto outs = net.forward(xi, false);
     double t = msSince(t0);
     if (r >= 2) infer.push_back(t);
+    if (r == 0)
+      for (auto& o : outs) outputSums.push_back(o.abs().sum().item<double>());
   }
   for (int r = 0; r < reps * 5 + 2; ++r) {
     auto t0 = std::chrono::steady_clock::now();
@@ -170,9 +216,18 @@ int main(int argc, char** argv) {
     if (r >= 2) mm.push_back(t);
   }
   std::printf("{");
-  printList("train", train, false);
-  printList("infer", infer, false);
-  printList("matmul", mm, true);
-  std::printf("}\n");
+  printList("train", train);
+  printList("infer", infer);
+  printList("matmul", mm);
+  printList("losses", losses);
+  printList("outputSums", outputSums);
+  std::string config = at::get_parallel_info();
+  std::string escaped;
+  for (char c : config) {
+    if (c == '\n') escaped += "\\n";
+    else if (c == '"' || c == '\\') escaped += std::string("\\") + c;
+    else if (static_cast<unsigned char>(c) >= 0x20) escaped += c;
+  }
+  std::printf("\"config\":\"%s\"}\n", escaped.c_str());
   return 0;
 }

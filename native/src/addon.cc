@@ -188,6 +188,10 @@ Napi::Value Seed(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value Config(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), fm::engineConfig());
+}
+
 Napi::Value OpNames(const Napi::CallbackInfo& info) {
   auto names = fm::opNames();
   auto arr = Napi::Array::New(info.Env(), names.size());
@@ -265,6 +269,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, Threads));
   exports.Set("seed", Napi::Function::New(env, Seed));
   exports.Set("opNames", Napi::Function::New(env, OpNames));
+  exports.Set("config", Napi::Function::New(env, Config));
   exports.Set("decodeImage", Napi::Function::New(env, DecodeImage));
   exports.Set("encodeImage", Napi::Function::New(env, EncodeImage));
   exports.Set("resizeImage", Napi::Function::New(env, ResizeImage));

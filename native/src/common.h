@@ -59,6 +59,8 @@ bool setGradEnabled(bool enabled);  // returns the previous mode
 int setThreads(int n);  // n <= 0 only reads; returns the thread count
 void manualSeed(uint64_t seed);
 void tuneAllocator();  // once, at load
+// libtorch's parallel settings and build configuration, as it prints them.
+std::string engineConfig();
 
 // ---- ops.cc: every op by name -----------------------------------------
 std::vector<TensorInfo> runOp(const std::string& name, const std::vector<Arg>& args);

@@ -1,6 +1,7 @@
 // libtorch side of tensor lifetime: the handle table, creation from raw
 // bytes, contiguous views for reading, grad mode, threads and seeding.
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <c10/core/GradMode.h>
 
 #include <malloc.h>
@@ -146,6 +147,8 @@ int setThreads(int n) {
 }
 
 void manualSeed(uint64_t seed) { at::manual_seed(seed); }
+
+std::string engineConfig() { return at::get_parallel_info() + at::show_config(); }
 
 void tuneAllocator() {
   // glibc serves blocks over 128 KiB-32 MiB with fresh mmap pages and trims

@@ -11,7 +11,7 @@ export * from './ops/shape.js';
 export { Adam, type AdamOptions, AdamW } from './optim/adam.js';
 export { Optimizer } from './optim/optimizer.js';
 export { SGD } from './optim/sgd.js';
-export { memory, noGrad, opNames, threads } from './runtime.js';
+export { engineConfig, memory, noGrad, opNames, threads } from './runtime.js';
 export * from './safetensors.js';
 export { keep, tidy } from './scope.js';
 export { run, run1, Tensor } from './tensor.js';

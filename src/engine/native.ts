@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setWaitPolicy } from './wait-policy.js';
 
 export type DType = 'float32' | 'float64' | 'int64' | 'bool' | 'uint8';
 
@@ -52,6 +53,7 @@ export interface NativeAddon {
   threads(n?: number): number;
   seed(seed: number): void;
   opNames(): string[];
+  config(): string;
   decodeImage(bytes: Uint8Array): { tensor: TensorInfo; bitDepth: number; channels: number };
   encodeImage(id: number, ext: string): Buffer;
   resizeImage(id: number, width: number, height: number, interpolation: string): TensorInfo;
@@ -72,6 +74,7 @@ function findAddon(): string | undefined {
 }
 
 function load(): NativeAddon {
+  setWaitPolicy();
   const path = findAddon();
   if (!path) {
     throw new Error(

@@ -24,3 +24,8 @@ export function memory(): { liveTensors: number; liveBytes: number } {
 export function opNames(): string[] {
   return native.opNames().sort();
 }
+
+/** libtorch's parallel settings and build configuration (OpenMP, oneDNN, BLAS, CPU capability). */
+export function engineConfig(): string {
+  return native.config();
+}
