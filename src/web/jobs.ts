@@ -3,7 +3,8 @@
 // process, because native ops are synchronous and would stall every
 // request (saves included) if run in the server; the child's progress lines
 // ("detecting 3/40") are read from its stderr. One job runs at a time; a
-// finished run becomes the project's current predictions.
+// finished run becomes the project's current predictions. Cancelling ends
+// the child's whole process group before the job says 'cancelled'.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { ProjectModel } from '../project/manifest.js';
 import { PREDICTIONS_FILE, predictionDir, RUN_FILE } from '../project/predictions.js';
 import type { Project } from '../project/project.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { hidePaths } from './errors.js';
 
 export type JobKind = 'detect' | 'refine';
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
@@ -87,19 +89,41 @@ const PROGRESS = /^(.*?)\s*(\d+)\/(\d+)\b/;
 export interface JobRunnerOptions {
   /** The fewmark CLI script (default: the one beside this module). */
   cli?: string;
+  /** How long a cancelled run may take to end after SIGTERM before it gets SIGKILL (ms). */
+  graceMs?: number;
+}
+
+const GRACE_MS = 5000;
+
+/** One job's run: its process, once spawned, and whether the user cancelled it. */
+interface Run {
+  job: Job;
+  child?: ChildProcess;
+  /** Set by cancel: whatever the process does from then on, its output is not used. */
+  cancelled: boolean;
+  /** Whether SIGKILL was needed. */
+  killed: boolean;
+  killTimer?: NodeJS.Timeout;
+  /** Whether the child's 'close' came: its process group may be gone, and its number reused. */
+  closed: boolean;
+  /** Resolves once the job has its final state (the process tree has ended). */
+  ended: Promise<void>;
+  end: () => void;
 }
 
 export class JobRunner {
   private readonly jobs = new Map<string, Job>();
-  private child: ChildProcess | undefined;
+  /** The job that runs (or is ending); set in the same tick as the check, so two starts never both pass. */
+  private current: Run | undefined;
   private readonly cli: string;
-  private finished: Promise<void> = Promise.resolve();
+  private readonly graceMs: number;
 
   constructor(
     readonly project: Project,
     options: JobRunnerOptions = {},
   ) {
     this.cli = options.cli ?? fileURLToPath(new URL('../cli/main.js', import.meta.url));
+    this.graceMs = options.graceMs ?? GRACE_MS;
   }
 
   /** The model a kind would use (the newest of its kind), or why it cannot run. */
@@ -122,14 +146,16 @@ export class JobRunner {
       if (typeof model === 'string') return model;
       if (labeled === 0 && KINDS[kind].needsLabels)
         return 'no labeled image yet: place every landmark on at least one image';
-      if (running) return `job ${running.id} (${running.kind}) is running`;
+      if (running)
+        return `job ${running.id} (${running.kind}) is ${this.current?.cancelled ? 'ending' : 'running'}`;
       return null;
     };
     return Object.fromEntries(JOB_KINDS.map((k) => [k, reason(k)])) as Record<JobKind, string | null>;
   }
 
+  /** The job that runs, or was cancelled and has not ended yet. */
   running(): Job | undefined {
-    return [...this.jobs.values()].find((j) => j.state === 'running');
+    return this.current?.job;
   }
 
   list(): Job[] {
@@ -142,12 +168,22 @@ export class JobRunner {
     return job;
   }
 
+  /** A new job id: the start time and kind, numbered if that is taken (its output folder must be new). */
+  private newId(started: Date, kind: JobKind): string {
+    const base = `${started.toISOString().replace(/[:.]/g, '-')}-${kind}`;
+    let id = base;
+    for (let i = 2; this.jobs.has(id); i++) id = `${base}-${i}`;
+    return id;
+  }
+
   async start(kind: JobKind): Promise<Job> {
+    // Everything up to `this.current = run` happens in one tick: a second
+    // start, even in the same tick, sees this one running.
     const why = this.availability()[kind];
     if (why) throw conflict(`cannot start ${kind}: ${why}`);
     const model = this.modelFor(kind) as ProjectModel;
     const started = new Date();
-    const id = `${started.toISOString().replace(/[:.]/g, '-')}-${kind}`;
+    const id = this.newId(started, kind);
     const job: Job = {
       id,
       kind,
@@ -157,9 +193,16 @@ export class JobRunner {
       output: id,
       log: [],
     };
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    const run: Run = { job, cancelled: false, killed: false, closed: false, ended, end };
+    this.current = run;
     this.jobs.set(id, job);
     const dir = predictionDir(this.project.dir, id);
     const templates = this.project.labeled();
+    let args: string[];
     try {
       await mkdir(dir, { recursive: true });
       const templatesFile = templates.images.length > 0 ? join(dir, 'templates.csv') : undefined;
@@ -168,93 +211,140 @@ export class JobRunner {
         join(dir, RUN_FILE),
         `${JSON.stringify({ kind, model: model.path, templates: templates.images.map((t) => t.image), started: job.started }, null, 1)}\n`,
       );
-      const args = KINDS[kind].args({
+      args = KINDS[kind].args({
         model: model.path,
         templates: templatesFile,
         images: this.project.manifest.imagesDir,
         out: join(dir, PREDICTIONS_FILE),
       });
-      this.run(job, args);
     } catch (err) {
-      this.finish(job, 'failed', (err as Error).message);
+      this.end(run, 'failed', (err as Error).message);
+      return job;
     }
+    // Cancelled while its files were being written: it never starts.
+    if (run.cancelled) this.end(run, 'cancelled', 'cancelled by the user');
+    else this.spawn(run, args);
     return job;
   }
 
-  private run(job: Job, args: string[]): void {
-    const child = spawn(process.execPath, [this.cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
+  private spawn(run: Run, args: string[]): void {
+    const { job } = run;
+    // Detached: the child leads a process group of its own, so that cancel
+    // can signal everything it started (workers, a shell's children), not
+    // only the child itself.
+    const child = spawn(process.execPath, [this.cli, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    run.child = child;
     let partial = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (partial + chunk).split(/\r?\n|\r/);
       partial = lines.pop()!;
       for (const line of lines) this.onLine(job, line);
     });
-    this.finished = new Promise((done) => {
-      child.on('error', (err) => {
-        this.finish(job, 'failed', `cannot start fewmark ${args[0]}: ${err.message}`);
-        done();
-      });
-      child.on('close', (code, signal) => {
-        if (partial) this.onLine(job, partial);
-        this.child = undefined;
-        void this.settle(job, code, signal).finally(done);
-      });
+    child.on('error', (err) => {
+      this.end(run, 'failed', `cannot start fewmark ${args[0]}: ${err.message}`);
+    });
+    // 'close' comes once the child has exited and every process holding its
+    // stderr has too: for a cancelled run, once the whole tree is gone.
+    child.on('close', (code, signal) => {
+      if (partial) this.onLine(job, partial);
+      // Whatever of the group outlived a cancelled run's leader without holding stderr.
+      if (run.cancelled) this.signal(run, 'SIGKILL');
+      run.closed = true;
+      void this.settle(run, code, signal);
     });
   }
 
   private onLine(job: Job, line: string): void {
-    const text = line.trim();
+    const text = hidePaths(line.trim(), this.project.dir);
     if (!text) return;
     job.log = [...job.log.slice(-(LOG_LINES - 1)), text];
     const m = PROGRESS.exec(text);
     if (m) job.progress = { label: m[1] || job.kind, done: Number(m[2]), total: Number(m[3]) };
   }
 
-  private async settle(job: Job, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+  private async settle(run: Run, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    const { job } = run;
     if (job.state !== 'running') return;
+    // A cancelled run's output is never used, even if it finished meanwhile.
+    if (run.cancelled) {
+      const how = run.killed ? ` (stopped with SIGKILL after ${this.graceMs / 1000} s)` : '';
+      this.end(run, 'cancelled', `cancelled by the user${how}`);
+      return;
+    }
     if (code !== 0) {
       const said = [...job.log].reverse().find((l) => l.startsWith('fewmark: '));
       const why = said?.slice('fewmark: '.length) ?? job.log.at(-1) ?? `exit ${code ?? signal}`;
-      this.finish(job, 'failed', why);
+      this.end(run, 'failed', why);
       return;
     }
     try {
       await this.project.usePredictions(job.output);
-      this.finish(job, 'done');
+      this.end(run, 'done');
     } catch (err) {
-      this.finish(
-        job,
+      this.end(
+        run,
         'failed',
         `the run finished but its predictions cannot be read: ${(err as Error).message}`,
       );
     }
   }
 
-  private finish(job: Job, state: JobState, message?: string): void {
+  /** The job's final state; the runner is free for the next job. */
+  private end(run: Run, state: JobState, message?: string): void {
+    const { job } = run;
+    if (job.state !== 'running') return;
     job.state = state;
     job.finished = new Date().toISOString();
-    if (message) job.message = message;
+    if (message) job.message = hidePaths(message, this.project.dir);
+    clearTimeout(run.killTimer);
+    if (this.current === run) this.current = undefined;
+    run.end();
   }
 
-  /** Stops a running job (its partial output stays, unused). */
-  cancel(id: string): Job {
+  /** Signals the run's whole process group; nothing when it has none (left). */
+  private signal(run: Run, sig: NodeJS.Signals): void {
+    const pid = run.child?.pid;
+    if (pid === undefined || run.closed) return;
+    try {
+      process.kill(process.platform === 'win32' ? pid : -pid, sig);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+
+  /**
+   * Stops a running job: SIGTERM to its process group, SIGKILL after the
+   * grace period. Resolves once the processes have ended, with the job in
+   * its final state: 'cancelled' (its partial output stays, unused), or
+   * 'done' if it had finished and was being made current when cancel came.
+   */
+  async cancel(id: string): Promise<Job> {
     const job = this.get(id);
-    if (job.state !== 'running') throw conflict(`job ${id} is ${job.state}, not running`);
-    this.finish(job, 'cancelled', 'cancelled by the user');
-    this.child?.kill('SIGTERM');
+    const run = this.current;
+    if (job.state !== 'running' || run?.job !== job) throw conflict(`job ${id} is ${job.state}, not running`);
+    if (!run.cancelled) {
+      run.cancelled = true;
+      this.signal(run, 'SIGTERM');
+      run.killTimer = setTimeout(() => {
+        run.killed = true;
+        this.signal(run, 'SIGKILL');
+      }, this.graceMs);
+    }
+    await run.ended;
     return job;
   }
 
-  /** Waits for the current child to end (tests, shutdown). */
+  /** Waits for the current job to end (tests, shutdown). */
   async idle(): Promise<void> {
-    await this.finished;
+    await this.current?.ended;
   }
 
   /** Stops whatever runs; for server shutdown. */
   async close(): Promise<void> {
     const job = this.running();
-    if (job) this.cancel(job.id);
-    await this.finished;
+    if (job) await this.cancel(job.id);
   }
 }

@@ -23,6 +23,9 @@ import { clientDir, pageDir } from './static.js';
 /** Largest request body: a full set of landmark coordinates fits many times over. */
 export const BODY_LIMIT = 64 * 1024;
 
+/** Longest URL parameter (decoded) the router accepts; above the schemas' limits. */
+const MAX_PARAM_LENGTH = 1024;
+
 export interface ServerContext {
   project: Project;
   jobs: JobRunner;
@@ -48,11 +51,15 @@ export async function createServer(
   const context: ServerContext = { project, jobs: new JobRunner(project, options) };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
+    // Image ids are file names, up to 255 bytes: more than find-my-way's
+    // default of 100 characters (which answers 414). Longer than the
+    // schemas allow gets the schema's 400 with a message.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     logger: options.log ? { level: 'info' } : false,
     // Validation is strict: no coercion of "12" to 12, no silent dropping of unknown fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandler(project.dir));
   app.setNotFoundHandler(notFoundHandler);
 
   // On loopback, only local names: a page elsewhere whose name is made to

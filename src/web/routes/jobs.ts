@@ -19,8 +19,7 @@ export function jobRoutes(app: FastifyInstance, { jobs }: ServerContext): void {
   app.delete<{ Params: { job: string } }>(
     '/api/jobs/:job',
     { schema: { params: jobParams } },
-    async (req) => ({
-      job: jobs.cancel(req.params.job),
-    }),
+    // Answers once the job's processes have ended.
+    async (req) => ({ job: await jobs.cancel(req.params.job) }),
   );
 }
