@@ -2,7 +2,7 @@
 // format fewmark writes, under exports/ with a time-stamped name; and
 // finding an export again by name for download (only plain names that the
 // exports folder lists, never a path).
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FORMATS, formatByName, writeAnnotations } from '../io/formats/index.js';
 import { type AnnotatedImage, type Annotations, MISSING, type Point } from '../io/types.js';
@@ -54,6 +54,44 @@ async function contentOf(project: Project, kind: ExportKind): Promise<Annotation
 
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
 
+/**
+ * Claims a new export name: the kind and the time, with -2, -3... when an
+ * export of the same millisecond has it. Creating the file ('wx') or
+ * folder (mkdir) is the claim: it fails for a name another export holds,
+ * so concurrent exports never write to one file.
+ */
+async function claimName(dir: string, kind: ExportKind, ext: string, directory: boolean): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const base = `${kind}-${stamp()}`;
+  for (let i = 1; ; i++) {
+    const name = `${base}${i > 1 ? `-${i}` : ''}${ext}`;
+    try {
+      if (directory) await mkdir(join(dir, name));
+      else await (await open(join(dir, name), 'wx')).close();
+      return name;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/** A text cell a spreadsheet would run as a formula (OWASP's CSV injection list). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * For CSV: text cells (image ids, landmark names) that start like a
+ * formula get a leading ', which spreadsheets show as text. The numbers are
+ * written by the format and stay as they are (a coordinate may be negative).
+ */
+function neutralizeFormulas(content: Annotations): Annotations {
+  const text = (s: string) => (FORMULA_START.test(s) ? `'${s}` : s);
+  return {
+    ...content,
+    names: content.names.map(text),
+    images: content.images.map((im) => ({ ...im, image: text(im.image) })),
+  };
+}
+
 export async function exportLandmarks(
   project: Project,
   kind: ExportKind,
@@ -62,12 +100,15 @@ export async function exportLandmarks(
   if (!EXPORT_FORMATS.includes(format))
     throw invalid(`unknown format '${format}' (known: ${EXPORT_FORMATS.join(', ')})`);
   const f = formatByName(format);
+  const ext = f.directory ? '' : f.extensions[0]!;
   const content = await contentOf(project, kind);
-  const name = `${kind}-${stamp()}${f.directory ? '' : f.extensions[0]}`;
-  const path = join(project.dir, SUBDIRS.exports, name);
+  const dir = join(project.dir, SUBDIRS.exports);
+  const name = await claimName(dir, kind, ext, !!f.directory);
+  const path = join(dir, name);
   try {
-    await writeAnnotations(path, content, f.name);
+    await writeAnnotations(path, ext.endsWith('.csv') ? neutralizeFormulas(content) : content, f.name);
   } catch (err) {
+    await rm(path, { recursive: true, force: true });
     // A format that cannot hold this content (Slicer without a spacing) is the user's to fix.
     throw invalid(`cannot export ${kind} as ${format}: ${(err as Error).message}`);
   }
