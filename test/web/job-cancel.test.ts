@@ -163,6 +163,18 @@ describe('job cancellation', () => {
     assert.match(again.error, /is cancelled, not running/);
   });
 
+  test('cancelled while its files are being written: it never starts a process', async () => {
+    setMode('slow');
+    const starting = context.jobs.start('detect');
+    const job = context.jobs.running()!;
+    const cancelled = await context.jobs.cancel(job.id);
+    assert.equal((await starting).id, job.id);
+    assert.equal(cancelled.state, 'cancelled');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(job.log, [], 'no process ran');
+    assert.equal(context.jobs.running(), undefined);
+  });
+
   test('two starts in the same tick: one runs, the other gets 409', async () => {
     setMode('done');
     const replies = await Promise.all([start(), start()]);
