@@ -26,7 +26,15 @@ const batch = Number(args.batch);
 const c = defaultTrainConfig;
 const cropSize = Math.round((size * c.pairs.cropFraction) / 32) * 32;
 
-const phases = ['pairs', 'forward whole', 'forward crop', 'loss', 'backward', 'optimizer', 'read losses'] as const;
+const phases = [
+  'pairs',
+  'forward whole',
+  'forward crop',
+  'loss',
+  'backward',
+  'optimizer',
+  'read losses',
+] as const;
 type Phase = (typeof phases)[number];
 const totals = new Map<Phase, number[]>(phases.map((p) => [p, []]));
 const stepTimes: number[] = [];

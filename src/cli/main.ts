@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // fewmark's command line: declares the verbs, lazy-loads each command, and
 // is the only place that turns errors into exit codes.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0)
     throw new InvalidArgumentError(`expected a non-negative integer for ${name}`);
+  return n;
+};
+const count = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a whole number of at least 1 for ${name}`);
   return n;
 };
 const positive = (name: string) => (v: string) => {
@@ -18,7 +24,9 @@ const positive = (name: string) => (v: string) => {
 const program = new Command()
   .name('fewmark')
   .description('Choose which few X-rays to annotate, then find the landmarks on all the others.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Bad flags exit 2 (commander's own default is 1, the code for bad data).
+  .exitOverride();
 
 program
   .command('doctor')
@@ -37,7 +45,7 @@ program
   .description('run the main job end to end on built-in phantoms (a few minutes)')
   .option('--out <dir>', 'output folder (replaced)', 'demo-output')
   .option('--minutes <n>', 'training budget in minutes', positive('--minutes'), 2)
-  .option('--budget <m>', 'how many images to choose and annotate', int('--budget'), 3)
+  .option('--budget <m>', 'how many images to choose and annotate', count('--budget'), 3)
   .action(async (o) => {
     const { demo } = await import('./commands/demo.js');
     const { renderText } = await import('../eval/report.js');
@@ -54,9 +62,9 @@ program
   .command('phantom')
   .description('make synthetic X-ray-like phantoms with known landmarks (for tests and the demo)')
   .requiredOption('--out <dir>', 'output folder (images/ and landmarks.csv)')
-  .option('--n <count>', 'number of images', int('--n'), 40)
+  .option('--n <count>', 'number of images', count('--n'), 40)
   .option('--seed <n>', 'random seed', int('--seed'), 0)
-  .option('--size <px>', 'image size (multiple of 32, 64..2048)', int('--size'), 512)
+  .option('--size <px>', 'image size (multiple of 32, 64..2048)', count('--size'), 512)
   .option('--landmarks <count>', 'number of landmarks (1..17)', int('--landmarks'))
   .option('--atypical <fraction>', 'fraction of atypical images (0..0.5)', Number)
   .option('--overwrite', 'replace a non-empty output folder')
@@ -72,19 +80,20 @@ program
   .requiredOption('--images <dir>', 'folder of training images')
   .requiredOption('--out <model>', 'model folder (weights, checkpoint)')
   .option('--minutes <n>', 'training time budget in minutes (default 30)', positive('--minutes'))
-  .option('--steps <n>', 'train for this many steps instead', int('--steps'))
-  .option('--size <px>', 'working size (multiple of 64, default 384)', int('--size'))
-  .option('--batch <n>', 'batch size (default 8)', int('--batch'))
+  .option('--steps <n>', 'train for this many steps instead', count('--steps'))
+  .option('--size <px>', 'working size (multiple of 64, default 384)', count('--size'))
+  .option('--batch <n>', 'batch size (default 8)', count('--batch'))
   .option('--seed <n>', 'random seed (default 0)', int('--seed'))
   .option('--config <file>', 'JSON file of training config overrides')
   .option('--resume', 'continue from the checkpoint in --out')
   .action(async (o) => {
     const { train } = await import('./commands/train.js');
+    const { exitCodeOf } = await import('./training-run.js');
     const r = await train(o);
     console.log(
       `trained ${r.steps} steps in ${(r.elapsed / 60).toFixed(1)} min (stopped by ${r.stoppedBy}); final loss ${r.finalLoss.toFixed(3)}; model in ${o.out}`,
     );
-    if (r.stoppedBy === 'signal') process.exitCode = 130;
+    if (r.signal) process.exitCode = exitCodeOf(r.signal);
   });
 
 program
@@ -111,7 +120,7 @@ program
   .description('choose which images of a folder to annotate (SCP or a baseline), best first')
   .requiredOption('--images <dir>', 'folder of unlabeled images (the pool)')
   .requiredOption('--model <model>', 'model folder from fewmark train')
-  .requiredOption('--budget <m>', 'how many images to choose', int('--budget'))
+  .requiredOption('--budget <m>', 'how many images to choose', count('--budget'))
   .requiredOption('--out <dir>', 'output folder: selection.json, selection.csv, report.html, thumbnails/')
   .option('--strategy <name>', 'scp | scp-greedy | scp-random | random | kcenter | typiclust | kmeans', 'scp')
   .option('--keypoints <method>', 'key points for SCP: sift | orb | akaze | random | grid', 'sift')
@@ -123,7 +132,7 @@ program
     'similarity maximum taken every N working pixels (default 8)',
     int('--grid-stride'),
   )
-  .option('--random-sets <n>', 'scp-random: sets to score', int('--random-sets'), 10000)
+  .option('--random-sets <n>', 'scp-random: sets to score', count('--random-sets'), 10000)
   .option('--seed <n>', 'random seed', int('--seed'), 0)
   .option('--score', 'baselines: also compute the SCP matrix and report R of their picks')
   .option('--no-cache', 'do not cache feature pyramids')
@@ -144,30 +153,31 @@ program
     'training time budget in minutes (all rounds together) instead of a step count',
     positive('--minutes'),
   )
-  .option('--steps <n>', 'training steps of each round (default 80)', int('--steps'))
+  .option('--steps <n>', 'training steps of each round (default 80)', count('--steps'))
   .option(
     '--rounds <n>',
     'self-training rounds: each relabels the images for the next (default 3)',
-    int('--rounds'),
+    count('--rounds'),
   )
   .option('--pseudo <pred>', 'pseudo-labels from fewmark detect (default: run template matching)')
   .option('--confidence-weighting', 'weight each pseudo-label by its template-matching peak')
   .option(
     '--size <px>',
     "working size (multiple of 32; default 4/3 of the extractor's, e.g. 512 for 384)",
-    int('--size'),
+    count('--size'),
   )
-  .option('--batch <n>', 'batch size (default 8)', int('--batch'))
+  .option('--batch <n>', 'batch size (default 8)', count('--batch'))
   .option('--seed <n>', 'random seed (default 0)', int('--seed'))
   .option('--config <file>', 'JSON file of refinement config overrides')
   .option('--resume', 'continue from the checkpoint in --out')
   .action(async (o) => {
     const { refine } = await import('./commands/refine.js');
+    const { exitCodeOf } = await import('./training-run.js');
     const r = await refine(o);
     console.log(
       `refined ${r.steps} steps${r.rounds > 1 ? ` x ${r.rounds} rounds` : ''} in ${(r.totalElapsed / 60).toFixed(1)} min (stopped by ${r.stoppedBy}) on ${r.pseudoLabeled} pseudo-labeled images and ${r.templates} template(s); final loss ${r.finalLoss.toFixed(3)}; model in ${r.out}`,
     );
-    if (r.stoppedBy === 'signal') process.exitCode = 130;
+    if (r.signal) process.exitCode = exitCodeOf(r.signal);
   });
 
 program
@@ -255,8 +265,8 @@ experiment
     (v: string) => v.split(',').map(Number),
     [1, 2, 3, 4, 5],
   )
-  .option('--random-sets <n>', 'random sets per budget above 1', int('--random-sets'), 200)
-  .option('--search-sets <n>', 'random sets the paper-style search scores', int('--search-sets'), 100_000)
+  .option('--random-sets <n>', 'random sets per budget above 1', count('--random-sets'), 200)
+  .option('--search-sets <n>', 'random sets the paper-style search scores', count('--search-sets'), 100_000)
   .option('--keypoints <method>', 'sift, orb, akaze, random or grid', 'sift')
   .option('--max-keypoints <k>', 'key points per image', int('--max-keypoints'), 100)
   .option('--contrast-threshold <t>', 'SIFT contrast threshold', positive('--contrast-threshold'), 0.04)
@@ -292,6 +302,11 @@ experiment
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
+  if (err instanceof CommanderError) {
+    // commander has printed its message (or the help or version asked for).
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    process.exit();
+  }
   // Errors about the user's input carry an exit code and a message naming
   // the file. Every error prints its message; FEWMARK_DEBUG=1 adds the stack.
   const code = (err as { exitCode?: unknown }).exitCode;

@@ -1,11 +1,15 @@
 // What both training commands show and handle while a loop runs: a progress
-// bar counting steps (or seconds, with a time budget alone), Ctrl-C asking
-// for a stop with a checkpoint (twice: quit at once), checkpoint lines.
+// bar counting steps (or seconds, with a time budget alone), Ctrl-C or
+// SIGTERM asking for a stop after the current step with a checkpoint (a
+// second signal quits at once: every write is atomic, so the last
+// checkpoint stays whole), checkpoint lines.
 import { formatDuration, startProgress } from './progress.js';
 
 export interface TrainingRun {
   /** Polled by the loop after every step. */
   shouldStop: () => boolean;
+  /** The signal that stopped the run, if one did. */
+  stopSignal: () => NodeJS.Signals | undefined;
   /** One step done: `detail` is the loop's own losses. */
   step(
     s: { step: number; elapsed: number; stepsPerSecond: number; etaSeconds: number },
@@ -16,19 +20,24 @@ export interface TrainingRun {
   end(): void;
 }
 
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/** The shell's convention: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
+export const exitCodeOf = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? 143 : 130);
+
 export function startTrainingRun(
   label: string,
   budget: { steps: number | null; minutes: number | null },
 ): TrainingRun {
-  let stopRequested = false;
-  const onSignal = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
+  let stopSignal: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopSignal) process.exit(exitCodeOf(signal));
+    stopSignal = signal;
     process.stderr.write(
-      '\nstopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n',
+      `\n${signal}: stopping after this step and saving a checkpoint (again to quit at once; --resume continues)\n`,
     );
   };
-  process.on('SIGINT', onSignal);
+  for (const signal of SIGNALS) process.on(signal, onSignal);
   const byTime = budget.steps === null;
   const bar = startProgress(
     byTime ? `${label} (s)` : label,
@@ -36,7 +45,8 @@ export function startTrainingRun(
     15,
   );
   return {
-    shouldStop: () => stopRequested,
+    shouldStop: () => stopSignal !== undefined,
+    stopSignal: () => stopSignal,
     step: (s, detail) =>
       bar.update(
         byTime ? Math.round(s.elapsed) : s.step,
@@ -45,7 +55,7 @@ export function startTrainingRun(
     onCheckpoint: (path, step) => process.stderr.write(`\ncheckpoint at step ${step}: ${path}\n`),
     end: () => {
       bar.stop();
-      process.off('SIGINT', onSignal);
+      for (const signal of SIGNALS) process.off(signal, onSignal);
     },
   };
 }

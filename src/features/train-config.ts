@@ -51,5 +51,9 @@ export function resolveTrainConfig(overrides: unknown, source = 'config'): Train
   if (!Number.isInteger(merged.batchSize) || merged.batchSize < 1)
     throw new Error(`${source}: batchSize must be a positive integer, got ${merged.batchSize}`);
   if (merged.steps === null && merged.minutes === null) throw new Error(`${source}: give steps or minutes`);
+  if (merged.steps !== null && !(Number.isInteger(merged.steps) && merged.steps >= 1))
+    throw new Error(`${source}: steps must be at least 1, got ${merged.steps}`);
+  if (merged.minutes !== null && !(merged.minutes > 0))
+    throw new Error(`${source}: minutes must be more than 0, got ${merged.minutes}`);
   return merged;
 }

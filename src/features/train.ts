@@ -6,7 +6,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
+import { removeStaleTemporaries } from '../util/atomic-write.js';
 import { learningRate } from '../util/config.js';
+import { yieldToEventLoop } from '../util/event-loop.js';
 import { Rng } from '../util/random.js';
 import {
   CHECKPOINT_FILE,
@@ -61,6 +63,7 @@ export async function trainExtractor(run: TrainRun): Promise<TrainResult> {
     );
   const n = images.shape[0]!;
   await mkdir(run.out, { recursive: true });
+  await removeStaleTemporaries(run.out);
   const checkpointPath = join(run.out, CHECKPOINT_FILE);
   if (existsSync(checkpointPath) && !run.resume)
     throw new Error(
@@ -77,7 +80,9 @@ export async function trainExtractor(run: TrainRun): Promise<TrainResult> {
   if (run.resume && existsSync(checkpointPath)) {
     const ckpt = await loadCheckpoint(checkpointPath);
     ckpt.restore(model, optimizer);
-    ({ step, elapsed, totalSteps } = ckpt.progress);
+    ({ step, elapsed } = ckpt.progress);
+    // A resumed run may be given more (or fewer) steps; by time, the stored count stands.
+    totalSteps = c.steps ?? ckpt.progress.totalSteps;
     rng = Rng.fromState(ckpt.progress.rng);
   }
   const meta = (): ExtractorMeta => ({ config: c.model, inputSize: c.inputSize, steps: step });
@@ -144,6 +149,7 @@ export async function trainExtractor(run: TrainRun): Promise<TrainResult> {
       elapsed,
       etaSeconds: Math.max(0, Math.min(remaining, budget - elapsed)),
     });
+    await yieldToEventLoop(); // lets a Ctrl-C or SIGTERM reach shouldStop
     if (run.shouldStop?.()) {
       stoppedBy = 'signal';
       break;

@@ -99,6 +99,11 @@ export function resolveRefineConfig(overrides: unknown, source = 'config'): Refi
     `labeledPerBatch must be an integer from 0 to batchSize (${c.batchSize}), got ${c.labeledPerBatch}`,
   );
   check(c.steps !== null || c.minutes !== null, 'give steps or minutes');
+  check(
+    c.steps === null || (Number.isInteger(c.steps) && c.steps >= 1),
+    `steps must be at least 1, got ${c.steps}`,
+  );
+  check(c.minutes === null || c.minutes > 0, `minutes must be more than 0, got ${c.minutes}`);
   check(Number.isInteger(c.rounds) && c.rounds >= 1, `rounds must be a positive integer, got ${c.rounds}`);
   check(c.radiusFraction > 0 && c.radiusFraction < 0.5, `radiusFraction must be in (0, 0.5)`);
   check([2, 4, 8].includes(c.model.outputStride), `model.outputStride must be 2, 4 or 8`);

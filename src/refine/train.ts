@@ -8,7 +8,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Module } from '../engine/index.js';
 import * as E from '../engine/index.js';
+import { removeStaleTemporaries } from '../util/atomic-write.js';
 import { learningRate } from '../util/config.js';
+import { yieldToEventLoop } from '../util/event-loop.js';
 import { Rng } from '../util/random.js';
 import { augmentBatch } from './augment.js';
 import {
@@ -93,6 +95,7 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
   const landmarks = data.samples[0]?.points.length ?? 0;
   if (landmarks === 0) throw new Error('trainRefiner: no samples or no landmarks');
   await mkdir(run.out, { recursive: true });
+  await removeStaleTemporaries(run.out);
   const checkpointPath = join(run.out, REFINE_CHECKPOINT_FILE);
   if (existsSync(checkpointPath) && !run.resume)
     throw new Error(
@@ -201,6 +204,7 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
       elapsed,
       etaSeconds: Math.max(0, Math.min(remaining, budget - elapsed)),
     });
+    await yieldToEventLoop(); // lets a Ctrl-C or SIGTERM reach shouldStop
     if (run.shouldStop?.()) {
       stoppedBy = 'signal';
       break;

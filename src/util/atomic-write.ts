@@ -1,7 +1,7 @@
 // Writes that never leave a half-written file: write a temporary file in
 // the same folder, flush it to disk, then rename it over the target.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 function toChunks(data: string | Uint8Array | Uint8Array[]): Uint8Array[] {
@@ -10,6 +10,8 @@ function toChunks(data: string | Uint8Array | Uint8Array[]): Uint8Array[] {
 }
 
 let counter = 0;
+
+const TEMP_NAME = /^\..+\.(\d+)\.\d+\.tmp$/;
 
 /** Unique per process and call, so concurrent writes to one path never share a temporary file. */
 function tempName(path: string): string {
@@ -52,4 +54,33 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array | Ui
     rmSync(tmp, { force: true });
     throw err;
   }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files that killed writes left in `dir` (a 23 MB
+ * checkpoint's, say): those whose writer process no longer runs. Writes in
+ * progress, this process's or another's, are left alone. Returns the names removed.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const stale = names.filter((name) => {
+    const pid = Number(TEMP_NAME.exec(name)?.[1]);
+    return pid > 0 && pid !== process.pid && !processAlive(pid);
+  });
+  await Promise.all(stale.map((name) => rm(join(dir, name), { force: true })));
+  return stale;
 }

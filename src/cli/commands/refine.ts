@@ -49,6 +49,8 @@ export interface RefineOptions {
 }
 
 export interface RefineCommandResult extends RefineResult {
+  /** The signal that stopped training, if one did. */
+  signal?: NodeJS.Signals;
   out: string;
   pseudoLabeled: number;
   templates: number;
@@ -86,6 +88,10 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
   }
   let config = resolveRefineConfig({ ...fromFile, ...flags }, o.config ?? 'options');
   const started = [o.out, join(o.out, 'round-1')].some((d) => existsSync(join(d, REFINE_CHECKPOINT_FILE)));
+  if (o.resume && !started && !existsSync(join(o.out, PSEUDO_FILE)))
+    throw new UsageError(
+      `nothing to resume: ${o.out} holds no refinement checkpoint or pseudo-labels (run without --resume to start)`,
+    );
   if (started && !o.resume)
     throw new UsageError(
       `${o.out} already holds a refinement checkpoint: pass --resume to continue it, or choose another --out`,
@@ -179,7 +185,9 @@ interface Round {
 }
 
 /** One network trained on one set of pseudo-labels, with progress and Ctrl-C. */
-async function trainRound(r: Round): Promise<RefineResult & { pseudoLabeled: number }> {
+async function trainRound(
+  r: Round,
+): Promise<RefineResult & { pseudoLabeled: number; signal?: NodeJS.Signals }> {
   const { config } = r;
   const pseudo = await readPseudoLabels(r.pseudoFile);
   checkPseudo(pseudo, r.pseudoFile, r.source.landmarks.length, config);
@@ -218,7 +226,7 @@ async function trainRound(r: Round): Promise<RefineResult & { pseudoLabeled: num
         ),
       onCheckpoint: run.onCheckpoint,
     });
-    return { ...result, pseudoLabeled: pseudoImages.length };
+    return { ...result, pseudoLabeled: pseudoImages.length, signal: run.stopSignal() };
   } finally {
     run.end();
     data.images.dispose();

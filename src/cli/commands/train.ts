@@ -1,10 +1,14 @@
 // `fewmark train`: self-supervised training of the feature extractor on a
 // folder of unlabeled images, with checkpoints, --resume and a time budget.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CHECKPOINT_FILE } from '../../features/checkpoint.js';
 import { loadTrainingImages } from '../../features/load.js';
 import { type TrainResult, trainExtractor } from '../../features/train.js';
 import { resolveTrainConfig } from '../../features/train-config.js';
 import { listImages } from '../../io/folder.js';
+import { UsageError } from '../errors.js';
 import { startProgress } from '../progress.js';
 import { startTrainingRun } from '../training-run.js';
 
@@ -23,7 +27,7 @@ export interface TrainOptions {
   resume?: boolean;
 }
 
-export async function train(o: TrainOptions): Promise<TrainResult> {
+export async function train(o: TrainOptions): Promise<TrainResult & { signal?: NodeJS.Signals }> {
   const fromFile = o.config ? JSON.parse(await readFile(o.config, 'utf8')) : {};
   const flags: Record<string, unknown> = {};
   if (o.size !== undefined) flags.inputSize = o.size;
@@ -35,6 +39,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   } else if (o.minutes !== undefined) flags.minutes = o.minutes;
   const config = resolveTrainConfig({ ...fromFile, ...o.overrides, ...flags }, o.config ?? 'options');
 
+  if (o.resume && !existsSync(join(o.out, CHECKPOINT_FILE)))
+    throw new UsageError(
+      `nothing to resume: ${o.out} holds no training checkpoint (run without --resume to start)`,
+    );
   const files = await listImages(o.images);
   const loading = startProgress('loading images', files.length, 5);
   const images = await loadTrainingImages(files, config.inputSize, (done) => loading.update(done));
@@ -52,7 +60,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         run.step(s, `loss ${s.loss.toFixed(3)} [${s.layerLosses.map((l) => l.toFixed(2)).join(' ')}]`),
       onCheckpoint: run.onCheckpoint,
     });
-    return result;
+    return { ...result, signal: run.stopSignal() };
   } finally {
     run.end();
     images.dispose();

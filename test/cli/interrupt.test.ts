@@ -1,0 +1,164 @@
+// Interruption never loses a run: SIGTERM and Ctrl-C stop `fewmark train`
+// after the current step with a checkpoint that --resume continues; a second
+// signal quits at once and leaves the last checkpoint whole; temporary files
+// of killed writes are removed by the next run.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const main = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+const env = { ...process.env, FEWMARK_THREADS: '1' };
+
+function fewmark(...args: string[]) {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Starts a long training run and resolves once it has reported `steps` steps. */
+function startTraining(images: string, out: string, steps: number, ...extra: string[]) {
+  const child = spawn(
+    process.execPath,
+    [
+      main,
+      'train',
+      '--images',
+      images,
+      '--out',
+      out,
+      '--size',
+      '64',
+      '--batch',
+      '2',
+      '--steps',
+      '100000',
+      ...extra,
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  let out_ = '';
+  child.stdout!.on('data', (d) => {
+    out_ += d;
+  });
+  const reached = new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      err += d;
+      const seen = [...err.matchAll(/step (\d+) /g)].map((m) => Number(m[1]));
+      if (seen.some((s) => s >= steps)) resolve();
+    });
+    child.on('exit', () => reject(new Error(`training ended early:\n${err}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, reached, exited, output: () => ({ err, out: out_ }) };
+}
+
+const lastStep = (text: string) =>
+  Math.max(...[...text.matchAll(/checkpoint at step (\d+)/g)].map((m) => Number(m[1])));
+
+async function stopWith(child: ChildProcess, exited: Promise<number | null>, signal: NodeJS.Signals) {
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+describe('interrupting training', () => {
+  let images: string;
+  before(() => {
+    const dir = mkdtempSync(join(tmpdir(), 'fewmark-interrupt-'));
+    const r = fewmark('phantom', '--out', join(dir, 'ph'), '--n', '4', '--size', '128');
+    assert.equal(r.code, 0, r.err);
+    images = join(dir, 'ph', 'images');
+  });
+
+  test('SIGTERM stops after the step with a checkpoint; --resume goes on from it', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fewmark-model-'));
+    const run = startTraining(images, out, 2);
+    await run.reached;
+    const code = await stopWith(run.child, run.exited, 'SIGTERM');
+    assert.equal(code, 143, run.output().err);
+    const saved = lastStep(run.output().err);
+    assert.ok(saved >= 2, run.output().err);
+    assert.ok(existsSync(join(out, 'checkpoint.safetensors')));
+
+    const resumed = fewmark(
+      'train',
+      '--images',
+      images,
+      '--out',
+      out,
+      '--size',
+      '64',
+      '--batch',
+      '2',
+      '--steps',
+      String(saved + 1),
+      '--resume',
+    );
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.match(resumed.out, new RegExp(`trained ${saved + 1} steps`));
+  });
+
+  test('Ctrl-C twice quits at once and the last checkpoint stays whole; stale temporaries go', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fewmark-model-'));
+    const first = startTraining(images, out, 1);
+    await first.reached;
+    assert.equal(await stopWith(first.child, first.exited, 'SIGINT'), 130);
+    const saved = lastStep(first.output().err);
+
+    // A write killed mid-way leaves a temporary file named after a process that is gone.
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
+    const stale = `.checkpoint.safetensors.${dead}.1.tmp`;
+    writeFileSync(join(out, stale), Buffer.alloc(1024));
+
+    const second = startTraining(images, out, saved + 1, '--resume');
+    await second.reached;
+    assert.ok(!existsSync(join(out, stale)), 'the stale temporary file was not removed');
+    second.child.kill('SIGINT');
+    second.child.kill('SIGINT');
+    const code = await stopWith(second.child, second.exited, 'SIGINT');
+    assert.equal(code, 130, second.output().err);
+
+    // Whatever the second signal cut short, a checkpoint loads and resumes.
+    const resumed = fewmark(
+      'train',
+      '--images',
+      images,
+      '--out',
+      out,
+      '--size',
+      '64',
+      '--batch',
+      '2',
+      '--steps',
+      String(saved + 3),
+      '--resume',
+    );
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.deepEqual(
+      readdirSync(out).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
+  });
+
+  test('--resume without a checkpoint says so', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fewmark-model-'));
+    const r = fewmark('train', '--images', images, '--out', out, '--size', '64', '--steps', '2', '--resume');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /nothing to resume/);
+  });
+
+  test('--steps 0 is refused (it trained forever)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fewmark-model-'));
+    for (const verb of [['train'], ['refine', '--model', out, '--templates', 'labels.csv']]) {
+      const r = fewmark(...verb, '--images', images, '--out', out, '--steps', '0');
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /--steps/);
+    }
+  });
+});
