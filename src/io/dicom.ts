@@ -32,6 +32,7 @@ import dicomParser from 'dicom-parser';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { DataError } from './errors.js';
+import { checkImageBytes, checkPixelCount } from './image-check.js';
 import { decodeRleFrame } from './rle.js';
 import type { Spacing } from './types.js';
 import type { DisplayWindow } from './window.js';
@@ -283,6 +284,7 @@ function readHeader(ds: DataSet, transferSyntax: string, source: string): Header
   if (!rows) throw fail('missing or zero Rows (0028,0010)');
   const cols = ds.uint16(TAG.columns);
   if (!cols) throw fail('missing or zero Columns (0028,0011)');
+  checkPixelCount(cols, rows, source);
   const bitsAllocated = ds.uint16(TAG.bitsAllocated);
   if (bitsAllocated === undefined) throw fail('missing Bits Allocated (0028,0100)');
   if (![8, 16, 32].includes(bitsAllocated))
@@ -422,6 +424,12 @@ function checkSize(what: string, width: number, height: number, h: Header, sourc
 
 /** A JPEG Baseline or JPEG 2000 frame through OpenCV: grey (colour converted by OpenCV). */
 function openCvSamples(frame: Uint8Array, what: string, h: Header, source: string): Samples {
+  try {
+    checkImageBytes(frame, source);
+  } catch (err) {
+    if (err instanceof DataError) throw new DataError(source, `the ${what} pixel data: ${err.problem}`);
+    throw err;
+  }
   let decoded: E.DecodedImage;
   try {
     decoded = E.decodeImage(frame);

@@ -5,6 +5,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { imageSize } from 'image-size';
 import { DataError, readInput } from './errors.js';
+import { checkImageBytes, checkPixelCount } from './image-check.js';
 
 export const IMAGE_EXTENSIONS = ['.bmp', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.dcm', '.dicom'];
 
@@ -50,16 +51,16 @@ export async function readImageSize(file: string): Promise<{ width: number; heig
       const width = ds.uint16('x00280011');
       const height = ds.uint16('x00280010');
       if (!width || !height) throw new Error('no Rows/Columns (0028,0010/0011)');
+      checkPixelCount(width, height, file);
       return { width, height };
     } catch (err) {
+      if (err instanceof DataError) throw err;
       throw new DataError(file, `not a readable DICOM header: ${(err as Error).message ?? String(err)}`);
     }
   }
-  try {
-    const { width, height } = imageSize(bytes);
-    if (!width || !height) throw new Error('no size in header');
-    return { width, height };
-  } catch (err) {
-    throw new DataError(file, `not a readable image: ${(err as Error).message}`);
-  }
+  // The whole file is checked, not just its header: a truncated image must
+  // not enter a project or a selection.
+  checkImageBytes(bytes, file);
+  const { width = 0, height = 0 } = imageSize(bytes);
+  return { width, height };
 }

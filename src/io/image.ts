@@ -3,6 +3,7 @@ import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { readDicom } from './dicom.js';
 import { DataError, readInput } from './errors.js';
+import { checkImageBytes } from './image-check.js';
 import type { Spacing } from './types.js';
 import { toDisplayRange } from './window.js';
 
@@ -28,11 +29,15 @@ export function decodeImageBytes(bytes: Uint8Array, file: string): LoadedImage {
     d.pixels.dispose();
     return { pixels, width: d.width, height: d.height, bitDepth: d.bitsStored, spacing: d.spacing };
   }
+  checkImageBytes(bytes, file);
   let decoded: E.DecodedImage;
   try {
     decoded = E.decodeImage(bytes);
   } catch (err) {
-    throw new DataError(file, (err as Error).message.replace(/^decodeImage: /, ''));
+    throw new DataError(
+      file,
+      `cannot decode the image: ${(err as Error).message.replace(/^decodeImage: /, '')}`,
+    );
   }
   const [height, width] = decoded.pixels.shape as [number, number];
   const pixels = E.tidy(() =>
