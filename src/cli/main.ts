@@ -86,6 +86,7 @@ program
   .option('--seed <n>', 'random seed (default 0)', int('--seed'))
   .option('--config <file>', 'JSON file of training config overrides')
   .option('--resume', 'continue from the checkpoint in --out')
+  .option('--allow-inside-images', 'allow --out inside the images folder')
   .action(async (o) => {
     const { train } = await import('./commands/train.js');
     const { exitCodeOf } = await import('./training-run.js');
@@ -107,6 +108,7 @@ program
   .option('--no-subpixel', 'integer peak positions (no parabolic refinement)')
   .option('--fusion <rule>', 'several templates: median of their peaks (default) or max-peak (paper eq. 3)')
   .option('--no-cache', 'do not cache feature pyramids')
+  .option('--allow-inside-images', 'allow --out inside the images folder')
   .action(async (o) => {
     const { detect } = await import('./commands/detect.js');
     const r = await detect(o);
@@ -136,6 +138,7 @@ program
   .option('--seed <n>', 'random seed', int('--seed'), 0)
   .option('--score', 'baselines: also compute the SCP matrix and report R of their picks')
   .option('--no-cache', 'do not cache feature pyramids')
+  .option('--allow-inside-images', 'allow --out inside the images folder')
   .action(async (o) => {
     const { select, summary } = await import('./commands/select.js');
     for (const line of summary(await select(o))) console.log(line);
@@ -170,6 +173,7 @@ program
   .option('--seed <n>', 'random seed (default 0)', int('--seed'))
   .option('--config <file>', 'JSON file of refinement config overrides')
   .option('--resume', 'continue from the checkpoint in --out')
+  .option('--allow-inside-images', 'allow --out inside the images folder')
   .action(async (o) => {
     const { refine } = await import('./commands/refine.js');
     const { exitCodeOf } = await import('./training-run.js');

@@ -35,6 +35,8 @@ export interface AnnotatedImage {
   width?: number;
   height?: number;
   spacing?: Spacing;
+  /** The line of its (first) row, for formats with lines worth naming in errors (CSV). */
+  line?: number;
 }
 
 /** A landmarks file's content: the landmark names, in order, and the images. */

@@ -125,6 +125,6 @@ describe('generic folder', () => {
   test('an unreadable image is named', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fewmark-folder-'));
     writeFileSync(join(dir, 'broken.png'), 'not a png');
-    await assert.rejects(readImage(join(dir, 'broken.png')), /broken\.png: not a readable image/);
+    await assert.rejects(readImage(join(dir, 'broken.png')), /broken\.png: not an image fewmark can read/);
   });
 });

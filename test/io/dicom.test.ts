@@ -572,7 +572,7 @@ describe('DICOM: JPEG', () => {
           ),
           FILE,
         ),
-      'cannot decode the JPEG Baseline pixel data with OpenCV: not a readable image (unknown format, truncated or corrupt)',
+      'the JPEG Baseline pixel data: not an image fewmark can read (expected BMP, PNG, JPEG, TIFF, JPEG 2000 or DICOM)',
     );
     throwsData(
       () =>

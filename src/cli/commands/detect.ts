@@ -7,9 +7,12 @@ import { FeatureCache } from '../../features/cache.js';
 import { EXTRACTOR_FILE, loadExtractor } from '../../features/checkpoint.js';
 import { DataError } from '../../io/errors.js';
 import { imageId, listImages } from '../../io/folder.js';
-import { readAnnotations, writeAnnotations } from '../../io/formats/index.js';
+import { outputFormat, readAnnotations, writeAnnotations } from '../../io/formats/index.js';
+import { findImage } from '../../io/image-ids.js';
+import { checkOutput } from '../../io/output-check.js';
 import type { Annotations } from '../../io/types.js';
 import { type Detection, type Fusion, TemplateMatcher } from '../../matching/detect.js';
+import { pairTemplates } from '../../matching/templates.js';
 import { isRefinedModel } from '../../refine/checkpoint.js';
 import { RefinedDetector } from '../../refine/infer.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
@@ -27,6 +30,8 @@ export interface DetectOptions {
   /** Several templates: 'median' (default) or 'max-peak' (paper eq. 3). */
   fusion?: string;
   cache?: boolean;
+  /** Allow --out inside the images folder. */
+  allowInsideImages?: boolean;
 }
 
 export interface DetectResult {
@@ -42,7 +47,31 @@ export function extractorPath(model: string): string {
   return path;
 }
 
+/** Before any work: the output is not an input, has a known format and is the right kind of path. */
+async function checkDetectOutput(o: DetectOptions): Promise<void> {
+  let folder: boolean;
+  try {
+    ({ folder } = await outputFormat(o.out, o.format));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  checkOutput({
+    path: o.out,
+    kind: folder ? 'folder' : 'file',
+    inputs: [o.templates, o.model, o.images],
+    imageFolders: [o.images],
+    allowInsideImages: o.allowInsideImages,
+  });
+  checkOutput({
+    path: `${o.out}.detections.json`,
+    kind: 'file',
+    inputs: [o.templates],
+    allowInsideImages: true,
+  });
+}
+
 export async function detect(o: DetectOptions): Promise<DetectResult> {
+  await checkDetectOutput(o);
   if (isRefinedModel(o.model)) return detectRefined(o);
   const templatesFile = o.templates;
   if (!templatesFile)
@@ -52,12 +81,7 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
   const modelFile = extractorPath(o.model);
   const labels = await readAnnotations(templatesFile);
   const files = await listImages(o.images);
-  const byId = new Map(files.map((f) => [imageId(f), f]));
-  const templates = labels.images.map((t) => {
-    const file = byId.get(t.image);
-    if (!file) throw new DataError(templatesFile, `template image '${t.image}' is not in ${o.images}`);
-    return { id: t.image, file, points: t.points };
-  });
+  const templates = await pairTemplates(labels, templatesFile, files, o.images);
   const { model, meta } = await loadExtractor(modelFile);
   const cache =
     // Beside the weights, not in the image folder (which may be read-only).
@@ -69,7 +93,7 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
     subpixel: o.subpixel ?? true,
     fusion: fusionOf(o.fusion),
   });
-  const targets = files.filter((f) => !labels.images.some((t) => t.image === imageId(f)));
+  const targets = files.filter((f) => !templates.some((t) => t.file === f));
   const progress = startProgress('detecting', targets.length, 5);
   const detections: Detection[] = [];
   try {
@@ -127,8 +151,11 @@ async function writeDetections(
 async function detectRefined(o: DetectOptions): Promise<DetectResult> {
   const detector = await RefinedDetector.load(o.model);
   const files = await listImages(o.images);
-  const skip = new Set(o.templates ? (await readAnnotations(o.templates)).images.map((t) => t.image) : []);
-  const targets = files.filter((f) => !skip.has(imageId(f)));
+  const byId = new Map(files.map((f) => [imageId(f), f]));
+  const skip = new Set(
+    o.templates ? (await readAnnotations(o.templates)).images.map((t) => findImage(t.image, byId)) : [],
+  );
+  const targets = files.filter((f) => !skip.has(f));
   const progress = startProgress('detecting (refined)', targets.length, 5);
   const detections: Detection[] = [];
   try {

@@ -16,6 +16,8 @@ import {
 } from '../../eval/report.js';
 import { DataError } from '../../io/errors.js';
 import { readAnnotations } from '../../io/formats/index.js';
+import { comparableIds } from '../../io/image-ids.js';
+import { checkOutput } from '../../io/output-check.js';
 import type { Annotations, Point } from '../../io/types.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { UsageError } from '../errors.js';
@@ -91,16 +93,17 @@ function landmarkOrder(pred: Annotations, gt: Annotations, predFile: string, gtF
   );
 }
 
-function indexImages(ann: Annotations, file: string): Map<string, Point[]> {
+/** Points by image key ('120.jpg' and '120' meet: see comparableIds). */
+function indexImages(ann: Annotations, file: string, key: (name: string) => string): Map<string, Point[]> {
   const byId = new Map<string, Point[]>();
   for (const img of ann.images) {
-    if (byId.has(img.image)) throw new DataError(file, `image '${img.image}' appears twice`);
+    if (byId.has(key(img.image))) throw new DataError(file, `image '${img.image}' appears twice`, img.line);
     if (img.points.length !== ann.names.length)
       throw new DataError(
         file,
         `image '${img.image}' has ${img.points.length} points, expected ${ann.names.length}`,
       );
-    byId.set(img.image, img.points);
+    byId.set(key(img.image), img.points);
   }
   return byId;
 }
@@ -117,10 +120,12 @@ export function evaluateAnnotations(
   checkRadii(options.outlierRadii, '--outlier-radii');
 
   const order = landmarkOrder(pred, gt, predFile, gtFile);
-  indexImages(pred, predFile);
-  const gtById = indexImages(gt, gtFile);
+  const predKey = comparableIds(pred.images.map((img) => img.image));
+  const gtKey = comparableIds(gt.images.map((img) => img.image));
+  indexImages(pred, predFile, predKey);
+  const gtById = indexImages(gt, gtFile, gtKey);
   if (pred.images.length === 0) throw new DataError(predFile, 'no images to evaluate');
-  const noGt = pred.images.filter((img) => !gtById.has(img.image)).map((img) => img.image);
+  const noGt = pred.images.filter((img) => !gtById.has(predKey(img.image))).map((img) => img.image);
   if (noGt.length === 1) throw new DataError(predFile, `image '${noGt[0]}' has no ground truth in ${gtFile}`);
   if (noGt.length > 1)
     throw new DataError(
@@ -128,12 +133,12 @@ export function evaluateAnnotations(
       `${noGt.length} images have no ground truth in ${gtFile}: ${quoteList(noGt)}`,
     );
 
-  const gtSpacing = new Map(gt.images.map((img) => [img.image, img.spacing]));
+  const gtSpacing = new Map(gt.images.map((img) => [gtKey(img.image), img.spacing]));
   const pairs: ImagePair[] = pred.images.map((img) => {
     let spacing: { x: number; y: number };
     if (fixedSpacing?.from === 'option') spacing = fixedSpacing;
     else {
-      const s = gtSpacing.get(img.image);
+      const s = gtSpacing.get(predKey(img.image));
       if (!s) throw new DataError(gtFile, `no pixel spacing for image '${img.image}': pass --spacing MM`);
       if (!(s.x > 0 && s.y > 0 && Number.isFinite(s.x) && Number.isFinite(s.y)))
         throw new DataError(
@@ -145,11 +150,11 @@ export function evaluateAnnotations(
     return {
       image: img.image,
       pred: order.map((i) => img.points[i]!),
-      gt: gtById.get(img.image)!,
+      gt: gtById.get(predKey(img.image))!,
       spacing: { x: spacing.x, y: spacing.y },
     };
   });
-  const predIds = new Set(pred.images.map((img) => img.image));
+  const predIds = new Set(pred.images.map((img) => predKey(img.image)));
   const metrics = computeMetrics(gt.names, pairs.map(imageErrors), {
     radii: options.radii,
     sdrRule: options.sdrStrict ? '<' : '<=',
@@ -161,13 +166,15 @@ export function evaluateAnnotations(
     pred: predFile,
     gt: gtFile,
     spacing: fixedSpacing ?? { from: 'ground-truth' },
-    missingPredictions: gt.images.filter((img) => !predIds.has(img.image)).map((img) => img.image),
+    missingPredictions: gt.images.filter((img) => !predIds.has(gtKey(img.image))).map((img) => img.image),
     ...metrics,
   };
 }
 
 /** Reads both files, evaluates, and writes the four report files into `out` when given. */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluationResult> {
+  if (options.out !== undefined)
+    checkOutput({ path: options.out, kind: 'folder', inputs: [options.pred, options.gt] });
   const pred = await readAnnotations(options.pred, options.predFormat);
   const gt = await readAnnotations(options.gt, options.gtFormat);
   const result = evaluateAnnotations(pred, gt, options);

@@ -17,6 +17,9 @@ import { loadExtractor } from '../../features/checkpoint.js';
 import { DataError } from '../../io/errors.js';
 import { imageId, listImages } from '../../io/folder.js';
 import { readAnnotations } from '../../io/formats/index.js';
+import { findImage } from '../../io/image-ids.js';
+import { checkOutput } from '../../io/output-check.js';
+import { pairTemplates } from '../../matching/templates.js';
 import { REFINE_CHECKPOINT_FILE, type RefinedMeta, readRefinedMeta } from '../../refine/checkpoint.js';
 import { type RefineConfig, resolveRefineConfig } from '../../refine/config.js';
 import { type LabeledImage, loadRefineData, type PseudoLabels, readPseudoLabels } from '../../refine/load.js';
@@ -46,6 +49,8 @@ export interface RefineOptions {
   batch?: number;
   /** JSON file of config overrides (see src/refine/config.ts). */
   config?: string;
+  /** Allow --out inside the images folder. */
+  allowInsideImages?: boolean;
 }
 
 export interface RefineCommandResult extends RefineResult {
@@ -87,6 +92,13 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
     flags.steps = null; // a time budget alone: no step count
   }
   let config = resolveRefineConfig({ ...fromFile, ...flags }, o.config ?? 'options');
+  checkOutput({
+    path: o.out,
+    kind: 'folder',
+    inputs: [o.model, o.templates, o.images, o.pseudo, o.config],
+    imageFolders: [o.images],
+    allowInsideImages: o.allowInsideImages,
+  });
   const started = [o.out, join(o.out, 'round-1')].some((d) => existsSync(join(d, REFINE_CHECKPOINT_FILE)));
   if (o.resume && !started && !existsSync(join(o.out, PSEUDO_FILE)))
     throw new UsageError(
@@ -104,18 +116,20 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
     const labels = await readAnnotations(o.templates);
     const files = await listImages(o.images);
     const byId = new Map(files.map((f) => [imageId(f), f]));
-    const labeled = labels.images.map((t) => {
-      const file = byId.get(t.image);
-      if (!file) throw new DataError(o.templates, `template image '${t.image}' is not in ${o.images}`);
-      return { id: t.image, file, points: t.points };
-    });
+    const labeled = await pairTemplates(labels, o.templates, files, o.images);
 
     await mkdir(o.out, { recursive: true });
     const firstPseudo = o.pseudo ?? join(o.out, PSEUDO_FILE);
     if (!o.pseudo && !(o.resume && existsSync(firstPseudo))) {
       // Template matching on every image that is not a template.
       process.stderr.write(`making pseudo-labels by template matching: ${firstPseudo}\n`);
-      await detect({ model: o.model, templates: o.templates, images: o.images, out: firstPseudo });
+      await detect({
+        model: o.model,
+        templates: o.templates,
+        images: o.images,
+        out: firstPseudo,
+        allowInsideImages: o.allowInsideImages,
+      });
     }
     const source = {
       landmarks: labels.names,
@@ -164,7 +178,13 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
           totalElapsed,
         };
       process.stderr.write(`relabeling the unlabeled images with round ${k}'s network: ${relabeled}\n`);
-      await detect({ model: out, templates: o.templates, images: o.images, out: relabeled });
+      await detect({
+        model: out,
+        templates: o.templates,
+        images: o.images,
+        out: relabeled,
+        allowInsideImages: o.allowInsideImages,
+      });
       pseudoFile = relabeled;
     }
   } finally {
@@ -191,14 +211,14 @@ async function trainRound(
   const { config } = r;
   const pseudo = await readPseudoLabels(r.pseudoFile);
   checkPseudo(pseudo, r.pseudoFile, r.source.landmarks.length, config);
-  const templateIds = new Set(r.labeled.map((t) => t.id));
+  const templateFiles = new Set(r.labeled.map((t) => t.file));
   const pseudoImages = pseudo.images
-    .filter((p) => !templateIds.has(p.id))
     .map((p) => {
-      const file = r.byId.get(p.id);
+      const file = findImage(p.id, r.byId);
       if (!file) throw new DataError(r.pseudoFile, `image '${p.id}' is not in ${r.images}`);
       return { ...p, file };
-    });
+    })
+    .filter((p) => !templateFiles.has(p.file));
 
   const loading = startProgress('loading images', r.labeled.length + pseudoImages.length, 5);
   const data = await loadRefineData(r.labeled, pseudoImages, {

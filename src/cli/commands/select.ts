@@ -4,11 +4,11 @@
 // and inputs are checked before any work, so a bad flag or folder writes
 // nothing; each file is written atomically, thumbnails first and
 // selection.json last, so a reader that sees selection.json sees the rest.
-import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { FeatureCache } from '../../features/cache.js';
 import { loadExtractor } from '../../features/checkpoint.js';
 import { listImages } from '../../io/folder.js';
+import { checkOutput } from '../../io/output-check.js';
 import { defaultProposals, type ProposalMethod } from '../../keypoints/propose.js';
 import {
   renderSelectionCsv,
@@ -35,6 +35,8 @@ const KEYPOINT_METHODS: readonly ProposalMethod[] = ['sift', 'orb', 'akaze', 'ra
 const DIRECTIONS: readonly Direction[] = ['image-in-template', 'template-in-image'];
 
 export interface SelectOptions {
+  /** Allow --out inside the images folder. */
+  allowInsideImages?: boolean;
   images: string;
   model: string;
   budget: number;
@@ -108,8 +110,13 @@ function checkFlags(o: SelectOptions) {
       `Expected a positive number for --contrast-threshold but received ${contrastThreshold}`,
     );
   const out = resolve(o.out);
-  if (existsSync(out) && !statSync(out).isDirectory())
-    throw new UsageError(`Expected a folder for --out but received '${out}', which is a file`);
+  checkOutput({
+    path: o.out,
+    kind: 'folder',
+    inputs: [o.images, o.model],
+    imageFolders: [o.images],
+    allowInsideImages: o.allowInsideImages,
+  });
   return {
     out,
     strategy: oneOf<Strategy>('--strategy', STRATEGIES, o.strategy, 'scp'),

@@ -8,6 +8,7 @@ import { loadTrainingImages } from '../../features/load.js';
 import { type TrainResult, trainExtractor } from '../../features/train.js';
 import { resolveTrainConfig } from '../../features/train-config.js';
 import { listImages } from '../../io/folder.js';
+import { checkOutput } from '../../io/output-check.js';
 import { UsageError } from '../errors.js';
 import { startProgress } from '../progress.js';
 import { startTrainingRun } from '../training-run.js';
@@ -25,6 +26,8 @@ export interface TrainOptions {
   /** Overrides given in code, applied over the file's. */
   overrides?: Record<string, unknown>;
   resume?: boolean;
+  /** Allow --out inside the images folder. */
+  allowInsideImages?: boolean;
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult & { signal?: NodeJS.Signals }> {
@@ -39,6 +42,13 @@ export async function train(o: TrainOptions): Promise<TrainResult & { signal?: N
   } else if (o.minutes !== undefined) flags.minutes = o.minutes;
   const config = resolveTrainConfig({ ...fromFile, ...o.overrides, ...flags }, o.config ?? 'options');
 
+  checkOutput({
+    path: o.out,
+    kind: 'folder',
+    inputs: [o.images, o.config],
+    imageFolders: [o.images],
+    allowInsideImages: o.allowInsideImages,
+  });
   if (o.resume && !existsSync(join(o.out, CHECKPOINT_FILE)))
     throw new UsageError(
       `nothing to resume: ${o.out} holds no training checkpoint (run without --resume to start)`,

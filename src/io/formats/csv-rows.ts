@@ -39,7 +39,11 @@ export function pointFromCells(x: string, y: string, what: string, source: strin
     throw new DataError(source, `${what}: x is '${x}' but y is '${y}' (give both or neither)`, line);
   const px = decimal(x);
   const py = decimal(y);
-  if (px === undefined) throw new DataError(source, `${what}: '${x}' is not a number`, line);
-  if (py === undefined) throw new DataError(source, `${what}: '${y}' is not a number`, line);
+  if (px === undefined) throw new DataError(source, `${what}: '${x}' is not a number${notFinite(x)}`, line);
+  if (py === undefined) throw new DataError(source, `${what}: '${y}' is not a number${notFinite(y)}`, line);
   return { x: px, y: py };
 }
+
+/** Why a number-looking cell was refused: 1e309 reads as infinity. */
+const notFinite = (cell: string) =>
+  Math.abs(Number(cell.trim())) === Number.POSITIVE_INFINITY ? ' fewmark can use (it is too large)' : '';

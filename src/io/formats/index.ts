@@ -140,6 +140,15 @@ async function resolveFormat(path: string, format?: string): Promise<LandmarkFor
   return formatForPath(path);
 }
 
+/** The format `writeAnnotations(path, _, format)` would write, and whether it is a folder; throws for an unknown one. */
+export async function outputFormat(
+  path: string,
+  format?: string,
+): Promise<{ name: string; folder: boolean }> {
+  const f = await resolveFormat(path, format);
+  return { name: f.name, folder: f.directory === true };
+}
+
 export async function readAnnotations(
   path: string,
   format?: string,

@@ -53,9 +53,15 @@ export function parseLongCsv(text: string, source: string): Annotations {
   }
 
   const names = orderedNames([...byImage.values()].map((points) => [...points.keys()]));
-  const images: AnnotatedImage[] = [...byImage].map(([image, points]) => ({
-    image,
-    points: names.map((name) => points.get(name)?.point ?? { x: Number.NaN, y: Number.NaN }),
-  }));
+  const images: AnnotatedImage[] = [...byImage].map(([image, points]) => {
+    const line = Math.min(...[...points.values()].map((p) => p.line));
+    if ([...points.values()].every((p) => isMissing(p.point)))
+      throw new DataError(source, `image '${image}' has no points (only empty rows)`, line);
+    return {
+      image,
+      points: names.map((name) => points.get(name)?.point ?? { x: Number.NaN, y: Number.NaN }),
+      line,
+    };
+  });
   return { names, images };
 }

@@ -7,10 +7,11 @@ import { type Annotations, isMissing } from '../types.js';
 // Decimal numbers only: Number() would also take '', ' ', '0x1f' and 'Infinity'.
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** The number a text cell holds, or undefined when it is not a plain decimal number. */
+/** The number a text cell holds, or undefined when it is not a plain, finite decimal number (1e309 is not). */
 export function decimal(text: string): number | undefined {
   const s = text.trim();
-  return DECIMAL.test(s) ? Number(s) : undefined;
+  const n = DECIMAL.test(s) ? Number(s) : Number.NaN;
+  return Number.isFinite(n) ? n : undefined;
 }
 
 /** A JSON value that must be a finite number. */

@@ -69,7 +69,9 @@ export function parseWideCsv(text: string, source: string): Annotations {
     const points: Point[] = names.map((name, k) =>
       pointFromCells(row[1 + 2 * k]!, row[2 + 2 * k]!, `landmark ${name}`, source, line),
     );
-    return { image, points };
+    if (points.every(isMissing))
+      throw new DataError(source, `image '${image}' has no points (a row of empty cells)`, line);
+    return { image, points, line };
   });
   return { names, images };
 }
