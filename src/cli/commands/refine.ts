@@ -14,9 +14,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Module } from '../../engine/index.js';
 import { loadExtractor } from '../../features/checkpoint.js';
-import { DataError } from '../../io/errors.js';
+import { DataError, readInput } from '../../io/errors.js';
 import { imageId, listImages } from '../../io/folder.js';
 import { readAnnotations } from '../../io/formats/index.js';
+import { parseJson } from '../../io/formats/shared.js';
 import { findImage } from '../../io/image-ids.js';
 import { checkOutput } from '../../io/output-check.js';
 import { pairTemplates } from '../../matching/templates.js';
@@ -24,7 +25,7 @@ import { REFINE_CHECKPOINT_FILE, type RefinedMeta, readRefinedMeta } from '../..
 import { type RefineConfig, resolveRefineConfig } from '../../refine/config.js';
 import { type LabeledImage, loadRefineData, type PseudoLabels, readPseudoLabels } from '../../refine/load.js';
 import { type RefineResult, trainRefiner } from '../../refine/train.js';
-import { UsageError } from '../errors.js';
+import { configFromFlags, UsageError } from '../errors.js';
 import { startProgress } from '../progress.js';
 import { startTrainingRun } from '../training-run.js';
 import { detect, extractorPath } from './detect.js';
@@ -77,7 +78,9 @@ export function roundFolder(out: string, k: number, rounds: number): string {
 }
 
 export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
-  const fromFile = o.config ? JSON.parse(await readFile(o.config, 'utf8')) : {};
+  const fromFile = o.config
+    ? (parseJson((await readInput(o.config, 'config')).toString('utf8'), o.config) as Record<string, unknown>)
+    : {};
   const flags: Record<string, unknown> = {};
   if (o.size !== undefined) flags.inputSize = o.size;
   if (o.batch !== undefined) flags.batchSize = o.batch;
@@ -91,7 +94,10 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
     flags.minutes = o.minutes;
     flags.steps = null; // a time budget alone: no step count
   }
-  let config = resolveRefineConfig({ ...fromFile, ...flags }, o.config ?? 'options');
+  let config = configFromFlags(
+    () => resolveRefineConfig({ ...fromFile, ...flags }, o.config ?? 'options'),
+    o.config,
+  );
   checkOutput({
     path: o.out,
     kind: 'folder',

@@ -1,15 +1,16 @@
 // `fewmark train`: self-supervised training of the feature extractor on a
 // folder of unlabeled images, with checkpoints, --resume and a time budget.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHECKPOINT_FILE } from '../../features/checkpoint.js';
 import { loadTrainingImages } from '../../features/load.js';
 import { type TrainResult, trainExtractor } from '../../features/train.js';
 import { resolveTrainConfig } from '../../features/train-config.js';
+import { readInput } from '../../io/errors.js';
 import { listImages } from '../../io/folder.js';
+import { parseJson } from '../../io/formats/shared.js';
 import { checkOutput } from '../../io/output-check.js';
-import { UsageError } from '../errors.js';
+import { configFromFlags, UsageError } from '../errors.js';
 import { startProgress } from '../progress.js';
 import { startTrainingRun } from '../training-run.js';
 
@@ -31,7 +32,9 @@ export interface TrainOptions {
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult & { signal?: NodeJS.Signals }> {
-  const fromFile = o.config ? JSON.parse(await readFile(o.config, 'utf8')) : {};
+  const fromFile = o.config
+    ? (parseJson((await readInput(o.config, 'config')).toString('utf8'), o.config) as Record<string, unknown>)
+    : {};
   const flags: Record<string, unknown> = {};
   if (o.size !== undefined) flags.inputSize = o.size;
   if (o.batch !== undefined) flags.batchSize = o.batch;
@@ -40,7 +43,10 @@ export async function train(o: TrainOptions): Promise<TrainResult & { signal?: N
     flags.steps = o.steps;
     flags.minutes = o.minutes ?? null;
   } else if (o.minutes !== undefined) flags.minutes = o.minutes;
-  const config = resolveTrainConfig({ ...fromFile, ...o.overrides, ...flags }, o.config ?? 'options');
+  const config = configFromFlags(
+    () => resolveTrainConfig({ ...fromFile, ...o.overrides, ...flags }, o.config ?? 'options'),
+    o.config,
+  );
 
   checkOutput({
     path: o.out,

@@ -71,7 +71,13 @@ export function parseCvat(text: string, source: string): Annotations {
     captureMetaData: true,
     isArray: (_name, path, _leaf, isAttribute) => !isAttribute && LISTS.has(String(path)),
   });
-  const doc = parser.parse(text) as XmlNode;
+  let doc: XmlNode;
+  try {
+    // The validator passes some documents the parser then rejects (an unclosed <?pi, say).
+    doc = parser.parse(text) as XmlNode;
+  } catch (err) {
+    throw new DataError(source, `not valid XML: ${(err as Error).message}`);
+  }
   const meta = XMLParser.getMetaDataSymbol() as unknown as string;
   const lineOf = (node: XmlNode) => {
     const start = (node[meta] as { startIndex?: number } | undefined)?.startIndex;
