@@ -11,6 +11,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SPIN_COUNT } from '../src/engine/wait-policy.js';
+import { median } from '../src/eval/metrics.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -22,15 +23,11 @@ const { values: args } = parseArgs({
 });
 const reps = Number(args.reps);
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 /** In a child: time `reps` training steps after two warm-up steps; print JSON. */
 async function worker(): Promise<void> {
   const E = await import('../src/engine/index.js');
   const { defaultExtractorConfig, FeatureExtractor } = await import('../src/features/model.js');
+  const { extractorStep } = await import('./extractor-step.js');
   E.threads(Number(args.threads));
   E.seed(0);
   const net = new FeatureExtractor(defaultExtractorConfig);
@@ -39,14 +36,7 @@ async function worker(): Promise<void> {
   const times: number[] = [];
   for (let r = 0; r < reps + 2; r++) {
     const t0 = performance.now();
-    E.tidy(() => {
-      const outs = net.forward(x);
-      let loss = outs[0]!.square().mean();
-      for (const o of outs.slice(1)) loss = loss.add(o.square().mean());
-      adam.zeroGrad();
-      loss.backward();
-      adam.step();
-    });
+    extractorStep(net, adam, x).dispose();
     if (r >= 2) times.push(performance.now() - t0);
   }
   console.log(JSON.stringify({ threads: E.threads(), times }));

@@ -11,8 +11,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as E from '../src/engine/index.js';
+import { median } from '../src/eval/metrics.js';
 import { defaultExtractorConfig, FeatureExtractor } from '../src/features/model.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
+import { extractorStep } from './extractor-step.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: args } = parseArgs({
@@ -29,11 +31,6 @@ const threads = E.threads();
 type Timings = { train: number[]; infer: number[]; matmul: number[] };
 /** What each side computed, to check they did the same work. */
 type Checks = { losses: number[]; outputSums: number[] };
-
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 function time(fn: () => void): number {
   const t0 = performance.now();
@@ -116,16 +113,7 @@ function runFewmark(stateFile: string): Timings & Checks {
   const b = E.randn([128, 16384]).keep();
   writeFileSync(stateFile, stateForPlainCpp(net, [x, xi]));
   const out: Timings & Checks = { train: [], infer: [], matmul: [], losses: [], outputSums: [] };
-  const trainStep = () =>
-    E.tidy(() => {
-      const outs = net.forward(x);
-      let loss = outs[0]!.square().mean();
-      for (const o of outs.slice(1)) loss = loss.add(o.square().mean());
-      adam.zeroGrad();
-      loss.backward();
-      adam.step();
-      return loss.keep();
-    });
+  const trainStep = () => extractorStep(net, adam, x);
   for (let r = 0; r < reps + 2; r++) {
     let loss: E.Tensor | undefined;
     const t = time(() => {

@@ -7,6 +7,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as E from '../src/engine/index.js';
+import { median } from '../src/eval/metrics.js';
 import { infoNceLosses } from '../src/features/loss.js';
 import { FeatureExtractor, OUTPUT_STRIDES } from '../src/features/model.js';
 import { samplePairs } from '../src/features/pairs.js';
@@ -75,10 +76,6 @@ for (let s = 0; s < steps + 2; s++) {
   for (const p of phases) totals.get(p)!.push(times.get(p)!);
 }
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const step = median(stepTimes);
 const convFlops =
   3 *

@@ -60,6 +60,8 @@ const KINDS: Record<JobKind, KindSpec> = {
       o.images,
       '--out',
       o.out,
+      // The project (and so its predictions) may live inside the image folder.
+      '--allow-inside-images',
     ],
   },
   // A refined model (fewmark refine) replaces template matching: fewmark
@@ -77,6 +79,8 @@ const KINDS: Record<JobKind, KindSpec> = {
       o.images,
       '--out',
       o.out,
+      // The project (and so its predictions) may live inside the image folder.
+      '--allow-inside-images',
     ],
   },
 };
