@@ -5,6 +5,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <iostream>
+#include <sstream>
+
 #include "common.h"
 
 namespace fm {
@@ -47,12 +50,29 @@ auto guarded(const char* what, Fn fn) -> decltype(fn()) {
   }
 }
 
+// Sends std::cerr to a string for as long as it lives.
+class QuietCerr {
+ public:
+  QuietCerr() : previous_(std::cerr.rdbuf(sink_.rdbuf())) {}
+  ~QuietCerr() { std::cerr.rdbuf(previous_); }
+
+ private:
+  std::ostringstream sink_;
+  std::streambuf* previous_;
+};
+
 }  // namespace
 
 DecodedImage decodeImage(const uint8_t* bytes, size_t length) {
   return guarded("decodeImage", [&] {
     cv::Mat raw(1, static_cast<int>(length), CV_8UC1, const_cast<uint8_t*>(bytes));
-    cv::Mat img = cv::imdecode(raw, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH);
+    cv::Mat img;
+    {
+      // imdecode prints its codecs' complaints to std::cerr and returns an
+      // empty image; the caller says what went wrong, in words, instead.
+      QuietCerr quiet;
+      img = cv::imdecode(raw, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH);
+    }
     if (img.empty()) throw EngineError("not a readable image (unknown format, truncated or corrupt)");
     DecodedImage out;
     out.channels = img.channels();

@@ -12,13 +12,18 @@ import { DataError } from './errors.js';
 /** Default pixel limit: 100 megapixels (a 10,000 x 10,000 image; large radiographs are 20-40 MP). */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
+/** OpenCV refuses larger images itself (CV_IO_MAX_IMAGE_PIXELS), with a less helpful message. */
+const OPENCV_MAX_PIXELS = 2 ** 30;
+
 /** The pixel limit in force: FEWMARK_MAX_PIXELS when set, else the default. */
 export function maxPixels(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.FEWMARK_MAX_PIXELS;
   if (raw === undefined || raw === '') return DEFAULT_MAX_PIXELS;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`FEWMARK_MAX_PIXELS must be a positive whole number of pixels, got '${raw}'`);
+  if (!Number.isInteger(n) || n <= 0 || n > OPENCV_MAX_PIXELS)
+    throw new Error(
+      `FEWMARK_MAX_PIXELS must be a whole number of pixels from 1 to ${OPENCV_MAX_PIXELS} (OpenCV's own limit), got '${raw}'`,
+    );
   return n;
 }
 

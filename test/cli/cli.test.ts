@@ -87,12 +87,13 @@ describe('fewmark CLI', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /none: cannot list images: ENOENT/);
     const bad = fewmark('train', '--images', dir, '--out', join(dir, 'model'), '--steps', 'many');
-    assert.notEqual(bad.code, 0);
-    assert.match(bad.err, /expected a non-negative integer for --steps/);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /expected a whole number of at least 1 for --steps/);
   });
 
   test('detect: a model folder without weights is named', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fewmark-cli-'));
+    const out = mkdtempSync(join(tmpdir(), 'fewmark-cli-out-'));
     writeFileSync(join(dir, 't.csv'), 'image,x1,y1\na,1,1\n');
     const r = fewmark(
       'detect',
@@ -103,10 +104,10 @@ describe('fewmark CLI', () => {
       '--images',
       dir,
       '--out',
-      join(dir, 'p.csv'),
+      join(out, 'p.csv'),
     );
     assert.equal(r.code, 1);
     assert.match(r.err, /no trained extractor \(extractor\.safetensors\); run fewmark train first/);
-    assert.ok(!existsSync(join(dir, 'p.csv')));
+    assert.ok(!existsSync(join(out, 'p.csv')));
   });
 });

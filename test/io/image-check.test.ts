@@ -99,19 +99,23 @@ describe('broken images', () => {
   test('the codecs print nothing on stderr for broken files', () => {
     const broken = encoded('.png').subarray(0, 500);
     const bmp = encoded('.bmp').subarray(0, 900);
+    const oddBmp = Buffer.from(encoded('.bmp'));
+    oddBmp.writeUInt32LE(99, 30); // a compression OpenCV does not know: it fails inside the decoder
     writeFileSync(join(dir, 'quiet.png'), broken);
     writeFileSync(join(dir, 'quiet.bmp'), bmp);
+    writeFileSync(join(dir, 'odd.bmp'), oddBmp);
     const imageModule = new URL('../../src/io/image.js', import.meta.url).href;
     const script = `const { readImage } = await import(${JSON.stringify(imageModule)});
       for (const f of process.argv.slice(1)) await readImage(f).then(() => console.log('read'), (e) => console.log(e.message));`;
     const r = spawnSync(
       process.execPath,
-      ['--input-type=module', '-e', script, join(dir, 'quiet.png'), join(dir, 'quiet.bmp')],
+      ['--input-type=module', '-e', script, join(dir, 'quiet.png'), join(dir, 'quiet.bmp'), join(dir, 'odd.bmp')],
       { encoding: 'utf8' },
     );
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /quiet\.png: PNG file is truncated/);
     assert.match(r.stdout, /quiet\.bmp: BMP file is truncated/);
+    assert.match(r.stdout, /odd\.bmp: cannot decode the image: not a readable image/);
   });
 
   test('fewmark init refuses a pool with a truncated JPEG, naming it', () => {
