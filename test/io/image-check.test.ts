@@ -109,7 +109,14 @@ describe('broken images', () => {
       for (const f of process.argv.slice(1)) await readImage(f).then(() => console.log('read'), (e) => console.log(e.message));`;
     const r = spawnSync(
       process.execPath,
-      ['--input-type=module', '-e', script, join(dir, 'quiet.png'), join(dir, 'quiet.bmp'), join(dir, 'odd.bmp')],
+      [
+        '--input-type=module',
+        '-e',
+        script,
+        join(dir, 'quiet.png'),
+        join(dir, 'quiet.bmp'),
+        join(dir, 'odd.bmp'),
+      ],
       { encoding: 'utf8' },
     );
     assert.equal(r.stderr, '');
