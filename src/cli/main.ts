@@ -2,6 +2,9 @@
 // fewmark's command line: declares the verbs, lazy-loads each command, and
 // is the only place that turns errors into exit codes.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { exitWithParent } from '../util/parent-watch.js';
+
+exitWithParent();
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);

@@ -15,6 +15,7 @@ import type { ProjectModel } from '../project/manifest.js';
 import { PREDICTIONS_FILE, predictionDir, RUN_FILE } from '../project/predictions.js';
 import type { Project } from '../project/project.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { EXIT_WITH_PARENT } from '../util/parent-watch.js';
 import { hidePaths } from './errors.js';
 
 export type JobKind = 'detect' | 'refine';
@@ -239,6 +240,8 @@ export class JobRunner {
     const child = spawn(process.execPath, [this.cli, ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
+      // ... and so it must not outlive a server killed with SIGKILL.
+      env: { ...process.env, [EXIT_WITH_PARENT]: String(process.pid) },
     });
     run.child = child;
     let partial = '';

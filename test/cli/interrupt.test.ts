@@ -146,6 +146,55 @@ describe('interrupting training', () => {
     );
   });
 
+  test('started with FEWMARK_EXIT_WITH_PARENT (as the server does), it stops when that process is killed', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'fewmark-model-'));
+    // A stand-in server: starts training detached, as src/web/jobs.ts does, and waits.
+    const server = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { spawn } = require('node:child_process');
+         const child = spawn(process.execPath, process.argv.slice(1), {
+           detached: true, stdio: 'ignore', env: { ...process.env, FEWMARK_EXIT_WITH_PARENT: String(process.pid) },
+         });
+         console.log(child.pid);
+         setInterval(() => {}, 1000);`,
+        main,
+        'train',
+        '--images',
+        images,
+        '--out',
+        out,
+        '--size',
+        '64',
+        '--batch',
+        '2',
+        '--steps',
+        '100000',
+      ],
+      { env, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const pid = await new Promise<number>((resolve) =>
+      server.stdout!.once('data', (d) => resolve(Number(String(d).trim()))),
+    );
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(alive(), 'the job did not start');
+    server.kill('SIGKILL');
+    const deadline = Date.now() + 15_000;
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const survived = alive();
+    if (survived) process.kill(pid, 'SIGKILL');
+    assert.ok(!survived, 'the job outlived the process that started it');
+  });
+
   test('--resume without a checkpoint says so', () => {
     const out = mkdtempSync(join(tmpdir(), 'fewmark-model-'));
     const r = fewmark('train', '--images', images, '--out', out, '--size', '64', '--steps', '2', '--resume');
