@@ -49,15 +49,13 @@ program
   .option('--out <dir>', 'output folder (replaced)', 'demo-output')
   .option('--minutes <n>', 'training budget in minutes', positive('--minutes'), 2)
   .option('--budget <m>', 'how many images to choose and annotate', count('--budget'), 3)
+  .option('--seed <n>', 'random seed (phantoms, training, random sets)', int('--seed'), 1)
   .action(async (o) => {
     const { demo } = await import('./commands/demo.js');
     const { renderText } = await import('../eval/report.js');
     const r = await demo(o);
     console.log(renderText(r.evaluation));
-    const mre = (e: typeof r.evaluation) => e.overall.mre.toFixed(3);
-    console.log(
-      `\nchosen by SCP: ${r.templates.join(', ')} -> MRE ${mre(r.evaluation)} mm; random ${r.randomTemplates.join(', ')} -> MRE ${mre(r.randomEvaluation)} mm`,
-    );
+    console.log(`\nchosen by SCP: ${r.templates.join(', ')}. ${r.verdict}.`);
     console.log(`${(r.seconds / 60).toFixed(1)} min; report: ${r.out}/report.md`);
   });
 
