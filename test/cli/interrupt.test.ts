@@ -3,27 +3,17 @@
 // signal quits at once and leaves the last checkpoint whole; temporary files
 // of killed writes are removed by the next run.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { env, fewmark, lastCheckpoint, main, startUntilStep } from './long-run.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
-const env = { ...process.env, FEWMARK_THREADS: '1' };
-
-function fewmark(...args: string[]) {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** Starts a long training run and resolves once it has reported `steps` steps. */
-function startTraining(images: string, out: string, steps: number, ...extra: string[]) {
-  const child = spawn(
-    process.execPath,
+/** A long training run of tiny phantoms, followed until it reports `steps` steps. */
+const startTraining = (images: string, out: string, steps: number, ...extra: string[]) =>
+  startUntilStep(
     [
-      main,
       'train',
       '--images',
       images,
@@ -37,35 +27,8 @@ function startTraining(images: string, out: string, steps: number, ...extra: str
       '100000',
       ...extra,
     ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    steps,
   );
-  let err = '';
-  let out_ = '';
-  child.stdout!.on('data', (d) => {
-    out_ += d;
-  });
-  const reached = new Promise<void>((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      err += d;
-      const seen = [...err.matchAll(/step (\d+) /g)].map((m) => Number(m[1]));
-      if (seen.some((s) => s >= steps)) resolve();
-    });
-    child.on('exit', () => reject(new Error(`training ended early:\n${err}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, reached, exited, output: () => ({ err, out: out_ }) };
-}
-
-const lastStep = (text: string) =>
-  Math.max(...[...text.matchAll(/checkpoint at step (\d+)/g)].map((m) => Number(m[1])));
-
-async function stopWith(child: ChildProcess, exited: Promise<number | null>, signal: NodeJS.Signals) {
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const code = await exited;
-  clearTimeout(timer);
-  return code;
-}
 
 describe('interrupting training', () => {
   let images: string;
@@ -80,9 +43,9 @@ describe('interrupting training', () => {
     const out = mkdtempSync(join(tmpdir(), 'fewmark-model-'));
     const run = startTraining(images, out, 2);
     await run.reached;
-    const code = await stopWith(run.child, run.exited, 'SIGTERM');
+    const code = await run.stop('SIGTERM');
     assert.equal(code, 143, run.output().err);
-    const saved = lastStep(run.output().err);
+    const saved = lastCheckpoint(run.output().err);
     assert.ok(saved >= 2, run.output().err);
     assert.ok(existsSync(join(out, 'checkpoint.safetensors')));
 
@@ -108,8 +71,8 @@ describe('interrupting training', () => {
     const out = mkdtempSync(join(tmpdir(), 'fewmark-model-'));
     const first = startTraining(images, out, 1);
     await first.reached;
-    assert.equal(await stopWith(first.child, first.exited, 'SIGINT'), 130);
-    const saved = lastStep(first.output().err);
+    assert.equal(await first.stop('SIGINT'), 130);
+    const saved = lastCheckpoint(first.output().err);
 
     // A write killed mid-way leaves a temporary file named after a process that is gone.
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
@@ -121,7 +84,7 @@ describe('interrupting training', () => {
     assert.ok(!existsSync(join(out, stale)), 'the stale temporary file was not removed');
     second.child.kill('SIGINT');
     second.child.kill('SIGINT');
-    const code = await stopWith(second.child, second.exited, 'SIGINT');
+    const code = await second.stop('SIGINT');
     assert.equal(code, 130, second.output().err);
 
     // Whatever the second signal cut short, a checkpoint loads and resumes.
