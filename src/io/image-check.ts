@@ -29,6 +29,14 @@ export function maxPixels(env: NodeJS.ProcessEnv = process.env): number {
 
 export type ImageFormat = 'png' | 'jpeg' | 'bmp' | 'tiff' | 'jpeg2000';
 
+const FORMAT_NAMES: Record<ImageFormat, string> = {
+  png: 'PNG',
+  jpeg: 'JPEG',
+  bmp: 'BMP',
+  tiff: 'TIFF',
+  jpeg2000: 'JPEG 2000',
+};
+
 const startsWith = (b: Uint8Array, sig: number[], at = 0) => sig.every((v, i) => b[at + i] === v);
 
 /** The format from the first bytes, or undefined for anything fewmark does not read through OpenCV. */
@@ -45,6 +53,8 @@ export function sniffFormat(b: Uint8Array): ImageFormat | undefined {
 /** Throws a DataError unless the bytes are a whole image of a supported format within the pixel limit. */
 export function checkImageBytes(bytes: Uint8Array, file: string, limit = maxPixels()): ImageFormat {
   const format = sniffFormat(bytes);
+  if (startsWith(bytes, [0x49, 0x49, 0x2b, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2b]))
+    throw new DataError(file, 'BigTIFF files are not supported (save the image as TIFF or PNG)');
   if (!format)
     throw new DataError(
       file,
@@ -57,12 +67,12 @@ export function checkImageBytes(bytes: Uint8Array, file: string, limit = maxPixe
   try {
     ({ width, height } = imageSize(bytes));
   } catch (err) {
-    throw new DataError(file, `the ${format.toUpperCase()} header is unreadable (${(err as Error).message})`);
+    throw new DataError(file, `the ${FORMAT_NAMES[format]} header is unreadable (${(err as Error).message})`);
   }
-  if (!width || !height) throw new DataError(file, `the ${format.toUpperCase()} header gives no image size`);
+  if (!width || !height) throw new DataError(file, `the ${FORMAT_NAMES[format]} header gives no image size`);
   checkPixelCount(width, height, file, limit);
   const problem = STRUCTURE[format](bytes);
-  if (problem) throw new DataError(file, `${format.toUpperCase()} file is ${problem}`);
+  if (problem) throw new DataError(file, `${FORMAT_NAMES[format]} file is ${problem}`);
   return format;
 }
 
