@@ -8,10 +8,17 @@ import { type SimilarityMatrix, score } from './search.js';
  * The members of a set in greedy order: each next member is the one that
  * adds most to R of the members before it (ties: the earlier one in `set`).
  * After swaps the set is no longer in greedy order; this restores one.
+ * `given` members (labeled already) count as before all of them.
  */
-export function greedyOrder(r: SimilarityMatrix, set: readonly number[]): number[] {
+export function greedyOrder(
+  r: SimilarityMatrix,
+  set: readonly number[],
+  given: readonly number[] = [],
+): number[] {
   const { rows, candidates: J, values } = r;
   const current = new Float64Array(rows).fill(Number.NEGATIVE_INFINITY);
+  for (const j of given)
+    for (let p = 0; p < rows; p++) current[p] = Math.max(current[p]!, values[p * J + j]!);
   const rest = [...set];
   const order: number[] = [];
   while (rest.length > 0) {
@@ -36,14 +43,19 @@ export function greedyOrder(r: SimilarityMatrix, set: readonly number[]): number
   return order;
 }
 
-/** For each prefix of `order`: its R (through `score`, so it equals R recomputed) and the gain of its last member. */
+/**
+ * For each prefix of `order`: its R (through `score`, so it equals R
+ * recomputed) and the gain of its last member; `given` members (labeled
+ * already) are in every prefix.
+ */
 export function prefixScores(
   r: SimilarityMatrix,
   order: readonly number[],
+  given: readonly number[] = [],
 ): { score: number; gain: number }[] {
-  let previous = 0;
+  let previous = score(r, given);
   return order.map((_, i) => {
-    const s = score(r, order.slice(0, i + 1));
+    const s = score(r, [...given, ...order.slice(0, i + 1)]);
     const out = { score: s, gain: s - previous };
     previous = s;
     return out;

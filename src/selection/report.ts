@@ -56,6 +56,7 @@ export function selectionRecord(sel: Selection, meta: SelectionMeta) {
     model: meta.model,
     created: meta.created,
     ranked: sel.ranked.map(({ rank, image, file, score, gain }) => ({ rank, image, file, score, gain })),
+    ...(sel.labeled.length > 0 ? { labeled: sel.labeled } : {}),
     R: sel.R,
     scoring: SCORING_TEXT,
     pool: sel.pool,

@@ -114,9 +114,10 @@ export function greedy(r: SimilarityMatrix, m: number, forced: number[] = []): S
 /**
  * Local search from a starting set: swap one member for one outsider while
  * that raises the score (first improvement, until no swap helps). Each
- * row's best and second-best member make a candidate swap O(P).
+ * row's best and second-best member make a candidate swap O(P). The first
+ * `pinned` members (images labeled already) are never swapped out.
  */
-export function swapSearch(r: SimilarityMatrix, start: number[]): SearchResult {
+export function swapSearch(r: SimilarityMatrix, start: number[], pinned = 0): SearchResult {
   const [result, seconds] = timed(() => {
     const { rows, candidates: J, values } = r;
     const set = [...start];
@@ -144,7 +145,7 @@ export function swapSearch(r: SimilarityMatrix, start: number[]): SearchResult {
         second[p] = b;
         owner[p] = who;
       }
-      search: for (let i = 0; i < set.length; i++) {
+      search: for (let i = pinned; i < set.length; i++) {
         const out = set[i]!;
         for (let j = 0; j < J; j++) {
           if (set.includes(j)) continue;
@@ -174,24 +175,35 @@ export function swapSearch(r: SimilarityMatrix, start: number[]): SearchResult {
  * the next best single images, since one swap at a time can stall in a
  * local optimum (ISBI, M=2-3: 1e-4 below the best of 100,000 random sets
  * without restarts). Gains are the plain greedy's.
+ *
+ * With `labeled` (images annotated already, in an earlier round) the set
+ * starts with them and m more are chosen around them; the result lists
+ * only the m new ones, and its score is R of labeled and new together.
  */
-export function greedySwap(r: SimilarityMatrix, m: number, restarts = 8): SearchResult {
+export function greedySwap(
+  r: SimilarityMatrix,
+  m: number,
+  restarts = 8,
+  labeled: number[] = [],
+): SearchResult {
   const started = performance.now();
-  const g = greedy(r, m);
-  if (m === 1) return g;
-  let best = swapSearch(r, g.selected);
+  const k = labeled.length;
+  const g = greedy(r, k + m, labeled);
+  const newOnes = (s: SearchResult) => ({ ...s, selected: s.selected.slice(k), gains: s.gains?.slice(k) });
+  if (m === 1 && k === 0) return g;
+  let best = swapSearch(r, g.selected, k);
   const firsts = rankSingles(r)
     .map((x) => x.candidate)
-    .filter((c) => c !== g.selected[0])
+    .filter((c) => c !== g.selected[k] && !labeled.includes(c))
     .slice(0, restarts);
   for (const first of firsts) {
-    const s = swapSearch(r, greedy(r, m, [first]).selected);
+    const s = swapSearch(r, greedy(r, k + m, [...labeled, first]).selected, k);
     if (s.score > best.score + 1e-12) best = s;
   }
-  return {
+  return newOnes({
     selected: best.selected,
     score: best.score,
     seconds: (performance.now() - started) / 1000,
     gains: g.gains,
-  };
+  });
 }

@@ -52,6 +52,12 @@ export interface SelectionInput {
   seed?: number;
   /** Baselines: also compute the SCP matrix, to report R of their picks. */
   scoreBaselines?: boolean;
+  /**
+   * Pool indices of images annotated already (labeling in rounds): they
+   * count as chosen, and `budget` more are picked by their gain over them.
+   * SCP strategies 'scp' and 'scp-greedy' only.
+   */
+  labeled?: number[];
   onProgress?: (phase: 'features' | 'similarity', done: number, total: number) => void;
 }
 
@@ -102,6 +108,8 @@ export interface Selection {
   similarity: SimilarityMatrix | null;
   /** scp-random: how many sets were scored. */
   evaluated?: number;
+  /** Images annotated already that the choice was built around (ids), if any. */
+  labeled: string[];
 }
 
 /** Key points on the 8-bit working image (the detectors work on 8-bit grey). */
@@ -124,13 +132,15 @@ export async function keypointsOf(
 
 /** The SCP searches; the chosen set comes back in greedy order. */
 function searchScp(r: SimilarityMatrix, strategy: Strategy, m: number, input: SelectionInput) {
+  const labeled = input.labeled ?? [];
   if (strategy === 'scp-random') {
     const found = randomSearch(r, m, input.randomSets ?? DEFAULT_RANDOM_SETS, input.seed ?? 0);
     return { order: greedyOrder(r, found.selected), evaluated: found.evaluated };
   }
-  if (strategy === 'scp-greedy') return { order: greedy(r, m).selected };
-  const found = m === 1 ? exhaustiveSingle(r) : greedySwap(r, m);
-  return { order: greedyOrder(r, found.selected) };
+  if (strategy === 'scp-greedy')
+    return { order: greedy(r, labeled.length + m, labeled).selected.slice(labeled.length) };
+  const found = m === 1 && labeled.length === 0 ? exhaustiveSingle(r) : greedySwap(r, m, undefined, labeled);
+  return { order: greedyOrder(r, found.selected, labeled) };
 }
 
 /** The baselines, each with its own random stream of the seed. */
@@ -154,8 +164,15 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
   const strategy = input.strategy ?? 'scp';
   if (!STRATEGIES.includes(strategy))
     throw new RangeError(`select: strategy must be one of ${STRATEGIES.join(', ')}, got '${strategy}'`);
-  if (!Number.isInteger(m) || m < 1 || m > files.length)
-    throw new RangeError(`select: budget must be an integer in 1..${files.length}, got ${m}`);
+  const labeled = input.labeled ?? [];
+  if (!Number.isInteger(m) || m < 1 || m + labeled.length > files.length)
+    throw new RangeError(
+      `select: budget must be an integer in 1..${files.length - labeled.length} (the images not labeled yet), got ${m}`,
+    );
+  if (labeled.length > 0 && strategy !== 'scp' && strategy !== 'scp-greedy')
+    throw new RangeError(
+      `select: labeling in rounds works with the scp and scp-greedy strategies, not '${strategy}'`,
+    );
   const scp = isScpStrategy(strategy);
   const needMatrix = scp || input.scoreBaselines === true;
   const keypointOptions: ProposalOptions = { method: 'sift', maxPoints: 100, ...input.keypoints };
@@ -221,7 +238,7 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
   const found = scp
     ? searchScp(matrix!, strategy, m, input)
     : { order: searchBaseline(stackEmbeddings(embeddings), strategy, m, input.seed ?? 0) };
-  const scores = matrix ? prefixScores(matrix, found.order) : null;
+  const scores = matrix ? prefixScores(matrix, found.order, labeled) : null;
   timings.search = since(t);
 
   t = performance.now();
@@ -252,5 +269,6 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
     matrix: matrix ? { rows: matrix.rows, candidates: matrix.candidates, cached } : null,
     similarity: matrix ?? null,
     ...('evaluated' in found ? { evaluated: found.evaluated } : {}),
+    labeled: labeled.map((i) => imageId(files[i]!)),
   };
 }

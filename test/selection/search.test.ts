@@ -112,3 +112,23 @@ describe('selection search', () => {
     assert.throws(() => randomSearch(r, 5, 10), /budget must be an integer in 1\.\.4, got 5/);
   });
 });
+
+describe('labeling in rounds', () => {
+  test('labeled images stay chosen; the new ones are the best completion of them', () => {
+    const r = randomMatrix(60, 9, 7);
+    const labeled = [4, 6];
+    const found = greedySwap(r, 2, 8, labeled);
+    assert.equal(found.selected.length, 2);
+    assert.ok(found.selected.every((j) => !labeled.includes(j)));
+    assert.ok(Math.abs(found.score - score(r, [...labeled, ...found.selected])) < 1e-9);
+    // Brute force over every pair of the other 7 candidates.
+    let best = 0;
+    for (let a = 0; a < 9; a++)
+      for (let b = a + 1; b < 9; b++)
+        if (!labeled.includes(a) && !labeled.includes(b)) best = Math.max(best, score(r, [...labeled, a, b]));
+    assert.ok(found.score >= (1 - 1 / Math.E) * best && found.score <= best + 1e-9);
+    // Swaps never drop a labeled image.
+    const swapped = swapSearch(r, [...labeled, 0, 1], labeled.length);
+    assert.deepEqual(swapped.selected.slice(0, 2), labeled);
+  });
+});

@@ -4,7 +4,7 @@
 // with and without R, and errors that write nothing.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -88,6 +88,31 @@ describe('fewmark select', () => {
     for (const phase of ['keypoints', 'features', 'similarity', 'search', 'total'])
       assert.ok(json.timings[phase] >= 0, phase);
     assert.equal(Object.keys(json.keypoints.chosen).length, 3);
+  });
+
+  test('--labeled: images annotated already count as chosen; the next ones are picked by their gain over them', async () => {
+    const first = (await run('round-1', { budget: 2 })).selection;
+    const labels = join(dir, 'round-1-labels.csv');
+    // As a user's CSV often writes them: with the file extension.
+    writeFileSync(labels, `image,x1,y1\n${first.ranked.map((r) => `${r.image}.png,1,1`).join('\n')}\n`);
+    const next = (await run('round-2', { budget: 2, labeled: labels })).selection;
+    const before = first.ranked.map((r) => r.index);
+    assert.deepEqual(
+      next.labeled,
+      first.ranked.map((r) => r.image),
+    );
+    assert.ok(next.ranked.every((r) => !before.includes(r.index)));
+    const all = [...before, ...next.ranked.map((r) => r.index)];
+    assert.ok(Math.abs(next.R! - score(next.similarity!, all)) < 1e-9);
+    assert.ok(
+      Math.abs(next.ranked[0]!.score! - score(next.similarity!, [...before, next.ranked[0]!.index])) < 1e-9,
+    );
+    assert.deepEqual(readJson('round-2').labeled, next.labeled);
+    await assert.rejects(
+      run('round-x', { budget: 2, labeled: labels, strategy: 'kmeans' }),
+      /--labeled works with/,
+    );
+    await assert.rejects(run('round-y', { budget: N - 1, labeled: labels }), /budget from 1 to 6/);
   });
 
   test('one image: the best single image, scored exhaustively', async () => {

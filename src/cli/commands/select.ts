@@ -7,7 +7,10 @@
 import { dirname, join, resolve } from 'node:path';
 import { FeatureCache } from '../../features/cache.js';
 import { loadExtractor } from '../../features/checkpoint.js';
-import { listImages } from '../../io/folder.js';
+import { DataError } from '../../io/errors.js';
+import { imageId, listImages } from '../../io/folder.js';
+import { readAnnotations } from '../../io/formats/index.js';
+import { findImage } from '../../io/image-ids.js';
 import { checkOutput } from '../../io/output-check.js';
 import { defaultProposals, type ProposalMethod } from '../../keypoints/propose.js';
 import {
@@ -55,6 +58,8 @@ export interface SelectOptions {
   cache?: boolean;
   /** No progress on stderr. */
   quiet?: boolean;
+  /** A landmarks file of images annotated already: they count as chosen, `budget` more are picked. */
+  labeled?: string;
 }
 
 export interface SelectResult {
@@ -134,9 +139,13 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
   const { out, strategy, method, direction, maxPoints, contrastThreshold, randomSets, gridStride, seed } =
     checkFlags(o);
   const files = await listImages(o.images);
-  if (!Number.isInteger(o.budget) || o.budget < 1 || o.budget > files.length)
+  const labeled = o.labeled ? await labeledIndices(o.labeled, files, o.images) : [];
+  if (labeled.length > 0 && strategy !== 'scp' && strategy !== 'scp-greedy')
+    throw new UsageError(`--labeled works with --strategy scp or scp-greedy, not ${strategy}`);
+  const free = files.length - labeled.length;
+  if (!Number.isInteger(o.budget) || o.budget < 1 || o.budget > free)
     throw new UsageError(
-      `Expected a budget from 1 to ${files.length} (the images in ${o.images}) for --budget but received ${o.budget}`,
+      `Expected a budget from 1 to ${free} (the images in ${o.images}${labeled.length ? ' not labeled yet' : ''}) for --budget but received ${o.budget}`,
     );
   const modelFile = extractorPath(o.model);
 
@@ -159,6 +168,7 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
       randomSets,
       seed,
       scoreBaselines: o.score === true,
+      labeled,
       onProgress: o.quiet ? undefined : progress.update,
     });
   } finally {
@@ -187,13 +197,26 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
   return { selection, out };
 }
 
+/** Pool indices of the images a landmarks file annotates (any with a point), by id or file name. */
+async function labeledIndices(file: string, files: string[], imagesDir: string): Promise<number[]> {
+  const index = new Map(files.map((f, i) => [imageId(f), i]));
+  const indices: number[] = [];
+  for (const img of (await readAnnotations(file)).images) {
+    const i = findImage(img.image, index);
+    if (i === undefined)
+      throw new DataError(file, `labeled image '${img.image}' is not in ${imagesDir}`, img.line);
+    if (!indices.includes(i)) indices.push(i);
+  }
+  return indices;
+}
+
 /** The lines `fewmark select` prints. */
 export function summary(r: SelectResult): string[] {
   const s = r.selection;
   const R = s.R === null ? '' : `, R ${s.R.toFixed(4)}`;
   const scp = isScpStrategy(s.strategy) || s.R !== null;
   const lines = [
-    `selected ${s.budget} of ${s.pool} images (${s.strategy}${R}) in ${s.timings.total.toFixed(1)} s: ${r.out}`,
+    `selected ${s.budget} of ${s.pool} images (${s.strategy}${R}${s.labeled.length ? `, around ${s.labeled.length} labeled already` : ''}) in ${s.timings.total.toFixed(1)} s: ${r.out}`,
     scp ? 'rank  score   gain    image' : 'rank  image',
   ];
   for (const x of s.ranked)
