@@ -10,25 +10,31 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { env, fewmark, lastCheckpoint, main, startUntilStep } from './long-run.js';
 
-/** A long training run of tiny phantoms, followed until it reports `steps` steps. */
+/** `fewmark train` of tiny phantoms, up to `steps` steps. */
+const training = (images: string, out: string, steps: string) => [
+  'train',
+  '--images',
+  images,
+  '--out',
+  out,
+  '--size',
+  '64',
+  '--batch',
+  '2',
+  '--steps',
+  steps,
+];
+
+/** A long training run of them, for as long as it is let run. */
+const longTraining = (images: string, out: string) => training(images, out, '100000');
+
+/** A long training run, followed until it reports `steps` steps. */
 const startTraining = (images: string, out: string, steps: number, ...extra: string[]) =>
-  startUntilStep(
-    [
-      'train',
-      '--images',
-      images,
-      '--out',
-      out,
-      '--size',
-      '64',
-      '--batch',
-      '2',
-      '--steps',
-      '100000',
-      ...extra,
-    ],
-    steps,
-  );
+  startUntilStep([...longTraining(images, out), ...extra], steps);
+
+/** `fewmark train --resume` of such a run, up to `steps` steps. */
+const resumeTraining = (images: string, out: string, steps: string) =>
+  fewmark(...training(images, out, steps), '--resume');
 
 describe('interrupting training', () => {
   let images: string;
@@ -49,20 +55,7 @@ describe('interrupting training', () => {
     assert.ok(saved >= 2, run.output().err);
     assert.ok(existsSync(join(out, 'checkpoint.safetensors')));
 
-    const resumed = fewmark(
-      'train',
-      '--images',
-      images,
-      '--out',
-      out,
-      '--size',
-      '64',
-      '--batch',
-      '2',
-      '--steps',
-      String(saved + 1),
-      '--resume',
-    );
+    const resumed = resumeTraining(images, out, String(saved + 1));
     assert.equal(resumed.code, 0, resumed.err);
     assert.match(resumed.out, new RegExp(`trained ${saved + 1} steps`));
   });
@@ -88,20 +81,7 @@ describe('interrupting training', () => {
     assert.equal(code, 130, second.output().err);
 
     // Whatever the second signal cut short, a checkpoint loads and resumes.
-    const resumed = fewmark(
-      'train',
-      '--images',
-      images,
-      '--out',
-      out,
-      '--size',
-      '64',
-      '--batch',
-      '2',
-      '--steps',
-      String(saved + 3),
-      '--resume',
-    );
+    const resumed = resumeTraining(images, out, String(saved + 3));
     assert.equal(resumed.code, 0, resumed.err);
     assert.deepEqual(
       readdirSync(out).filter((n) => n.endsWith('.tmp')),
@@ -123,17 +103,7 @@ describe('interrupting training', () => {
          console.log(child.pid);
          setInterval(() => {}, 1000);`,
         main,
-        'train',
-        '--images',
-        images,
-        '--out',
-        out,
-        '--size',
-        '64',
-        '--batch',
-        '2',
-        '--steps',
-        '100000',
+        ...longTraining(images, out),
       ],
       { env, stdio: ['ignore', 'pipe', 'inherit'] },
     );

@@ -17,6 +17,21 @@ function fewmark(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** `fewmark detect` in a workspace: no trained model there, so only the checks before any work can pass. */
+const detect = (w: ReturnType<typeof workspace>, out: string, ...extra: string[]) =>
+  fewmark(
+    'detect',
+    '--model',
+    join(w.dir, 'model'),
+    '--templates',
+    w.labels,
+    '--images',
+    w.images,
+    '--out',
+    out,
+    ...extra,
+  );
+
 function workspace() {
   const dir = mkdtempSync(join(tmpdir(), 'fewmark-outputs-'));
   const images = join(dir, 'images');
@@ -29,17 +44,7 @@ function workspace() {
 describe('outputs and inputs', () => {
   test('detect --out onto its --templates is refused and the annotations survive', () => {
     const w = workspace();
-    const r = fewmark(
-      'detect',
-      '--model',
-      join(w.dir, 'model'),
-      '--templates',
-      w.labels,
-      '--images',
-      w.images,
-      '--out',
-      w.labels,
-    );
+    const r = detect(w, w.labels);
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /the output .*labels\.csv is the input .*labels\.csv: it would be overwritten/);
     assert.equal(readFileSync(w.labels, 'utf8'), 'image,x1,y1\na,1,2\n');
@@ -57,19 +62,7 @@ describe('outputs and inputs', () => {
   test('an existing folder given as an output file, and the reverse', () => {
     const w = workspace();
     // A folder is an output only for a folder format (ISBI txt); a CSV must be a file.
-    const r = fewmark(
-      'detect',
-      '--model',
-      join(w.dir, 'm'),
-      '--templates',
-      w.labels,
-      '--images',
-      w.images,
-      '--out',
-      w.dir,
-      '--format',
-      'wide-csv',
-    );
+    const r = detect(w, w.dir, '--format', 'wide-csv');
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /is an existing folder; the output is a file/);
     const e = fewmark(
@@ -89,17 +82,7 @@ describe('outputs and inputs', () => {
 
   test('an unknown output format is refused before any work', () => {
     const w = workspace();
-    const r = fewmark(
-      'detect',
-      '--model',
-      join(w.dir, 'm'),
-      '--templates',
-      w.labels,
-      '--images',
-      w.images,
-      '--out',
-      join(w.dir, 'x.foo'),
-    );
+    const r = detect(w, join(w.dir, 'x.foo'));
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /x\.foo: cannot tell the landmark format from the file name/);
   });
@@ -107,32 +90,11 @@ describe('outputs and inputs', () => {
   test('an output inside the image folder needs --allow-inside-images', () => {
     const w = workspace();
     const inside = join(w.images, 'pred.csv');
-    const r = fewmark(
-      'detect',
-      '--model',
-      join(w.dir, 'm'),
-      '--templates',
-      w.labels,
-      '--images',
-      w.images,
-      '--out',
-      inside,
-    );
+    const r = detect(w, inside);
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /inside the image folder/);
     // Allowed, it goes on to the next check (here: no trained model), exit 1.
-    const allowed = fewmark(
-      'detect',
-      '--model',
-      join(w.dir, 'm'),
-      '--templates',
-      w.labels,
-      '--images',
-      w.images,
-      '--out',
-      inside,
-      '--allow-inside-images',
-    );
+    const allowed = detect(w, inside, '--allow-inside-images');
     assert.equal(allowed.code, 1, allowed.err);
     assert.match(allowed.err, /no trained extractor/);
     const train = fewmark('train', '--images', w.images, '--out', w.images, '--steps', '1');
