@@ -5,7 +5,7 @@
 // the two doctors. The one-shot table (every training image matched on
 // every Test1 image) is kept in --out, so a rerun is quick.
 //
-//   node dist/bench/selection-rounds.js --model runs/isbi-384w [--out runs/selection-rounds]
+//   node dist/bench/selection-rounds.js --model runs/isbi-384w [--first 5] [--more 5] [--out runs/selection-rounds]
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mean, median, populationStd } from '../src/eval/metrics.js';
@@ -23,14 +23,14 @@ const { values: a } = parseArgs({
     data: { type: 'string', default: '../shared/data/isbi2015' },
     out: { type: 'string', default: 'runs/selection-rounds' },
     first: { type: 'string', default: '5' },
-    then: { type: 'string', default: '5' },
+    more: { type: 'string', default: '5' },
     'random-sets': { type: 'string', default: '200' },
     seed: { type: 'string', default: '0' },
   },
 });
 if (!a.model) throw new Error('pass --model (a folder from fewmark train)');
 const first = Number(a.first);
-const then = Number(a.then);
+const then = Number(a.more);
 const total = first + then;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
