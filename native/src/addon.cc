@@ -199,7 +199,7 @@ Napi::Value OpNames(const Napi::CallbackInfo& info) {
   return arr;
 }
 
-// decodeImage(bytes) -> { tensor: info, bitDepth, channels }
+// decodeImage(bytes) -> { tensor: info, bitDepth, channels, warnings }
 Napi::Value DecodeImage(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     auto data = info[0].As<Napi::Uint8Array>();
@@ -208,6 +208,7 @@ Napi::Value DecodeImage(const Napi::CallbackInfo& info) {
     o.Set("tensor", infoToJs(info.Env(), fm::createTensor(img.pixels)));
     o.Set("bitDepth", Napi::Number::New(info.Env(), img.bitDepth));
     o.Set("channels", Napi::Number::New(info.Env(), img.channels));
+    o.Set("warnings", Napi::String::New(info.Env(), img.warnings));
     return o;
   });
 }

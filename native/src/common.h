@@ -71,6 +71,7 @@ struct DecodedImage {
   RawView pixels;  // H x W, uint8 for 8-bit files, float32 otherwise
   int bitDepth;
   int channels;  // in the file, before conversion to grey
+  std::string warnings;  // what the codec libraries printed while decoding (libjpeg: corrupt data)
 };
 DecodedImage decodeImage(const uint8_t* bytes, size_t length);
 std::vector<uint8_t> encodeImage(const RawView& image, const std::string& ext);

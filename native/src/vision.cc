@@ -5,6 +5,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
 #include <sstream>
 
@@ -61,20 +64,63 @@ class QuietCerr {
   std::streambuf* previous_;
 };
 
+// Sends file descriptor 2 to a temporary file until finish(), which
+// returns what was written (the first 4 KB). Decoding runs on the JS
+// thread, which is then the only one writing to stderr.
+class CapturedStderr {
+ public:
+  CapturedStderr() {
+    std::fflush(stderr);
+    file_ = std::tmpfile();
+    if (!file_) return;
+    saved_ = dup(2);
+    if (saved_ < 0 || dup2(fileno(file_), 2) < 0) {
+      if (saved_ >= 0) close(saved_);
+      saved_ = -1;
+      std::fclose(file_);
+      file_ = nullptr;
+    }
+  }
+  ~CapturedStderr() { finish(); }
+  std::string finish() {
+    std::string text;
+    if (!file_) return text;
+    std::fflush(stderr);
+    dup2(saved_, 2);
+    close(saved_);
+    saved_ = -1;
+    std::rewind(file_);
+    char buffer[4096];
+    text.assign(buffer, std::fread(buffer, 1, sizeof buffer, file_));
+    std::fclose(file_);
+    file_ = nullptr;
+    return text;
+  }
+
+ private:
+  FILE* file_ = nullptr;
+  int saved_ = -1;
+};
+
 }  // namespace
 
 DecodedImage decodeImage(const uint8_t* bytes, size_t length) {
   return guarded("decodeImage", [&] {
     cv::Mat raw(1, static_cast<int>(length), CV_8UC1, const_cast<uint8_t*>(bytes));
     cv::Mat img;
+    std::string warnings;
     {
-      // imdecode prints its codecs' complaints to std::cerr and returns an
-      // empty image; the caller says what went wrong, in words, instead.
+      // imdecode prints its codecs' complaints to std::cerr (OpenCV) and to
+      // stderr (libjpeg's "Corrupt JPEG data", libpng) and still returns an
+      // image or an empty one; the caller says what went wrong, in words.
       QuietCerr quiet;
+      CapturedStderr captured;
       img = cv::imdecode(raw, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH);
+      warnings = captured.finish();
     }
     if (img.empty()) throw EngineError("not a readable image (unknown format, truncated or corrupt)");
     DecodedImage out;
+    out.warnings = warnings;
     out.channels = img.channels();
     switch (img.depth()) {
       case CV_8U: case CV_8S: out.bitDepth = 8; break;

@@ -54,7 +54,12 @@ export interface NativeAddon {
   seed(seed: number): void;
   opNames(): string[];
   config(): string;
-  decodeImage(bytes: Uint8Array): { tensor: TensorInfo; bitDepth: number; channels: number };
+  decodeImage(bytes: Uint8Array): {
+    tensor: TensorInfo;
+    bitDepth: number;
+    channels: number;
+    warnings: string;
+  };
   encodeImage(id: number, ext: string): Buffer;
   resizeImage(id: number, width: number, height: number, interpolation: string): TensorInfo;
   detectKeypoints(id: number, options: KeypointOptions): TensorInfo;

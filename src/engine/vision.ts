@@ -12,6 +12,8 @@ export interface DecodedImage {
   bitDepth: number;
   /** Channels in the file before conversion to grey. */
   channels: number;
+  /** What the codec libraries printed while decoding (libjpeg's "Corrupt JPEG data: ..."), else ''. */
+  warnings: string;
 }
 
 function call<T>(fn: string, body: () => T): T {
@@ -30,7 +32,12 @@ function require2d(fn: string, image: Tensor): void {
 /** Decodes BMP, PNG, JPEG, TIFF (8 or 16 bit) bytes to a grey image. */
 export function decodeImage(bytes: Uint8Array): DecodedImage {
   const out = call('decodeImage', () => native.decodeImage(bytes));
-  return { pixels: new Tensor(out.tensor), bitDepth: out.bitDepth, channels: out.channels };
+  return {
+    pixels: new Tensor(out.tensor),
+    bitDepth: out.bitDepth,
+    channels: out.channels,
+    warnings: out.warnings,
+  };
 }
 
 /** Encodes an image; ext picks the format (".png", ".jpg", ".bmp", ".tif"). */

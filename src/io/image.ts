@@ -29,7 +29,7 @@ export function decodeImageBytes(bytes: Uint8Array, file: string): LoadedImage {
     d.pixels.dispose();
     return { pixels, width: d.width, height: d.height, bitDepth: d.bitsStored, spacing: d.spacing };
   }
-  checkImageBytes(bytes, file);
+  const format = checkImageBytes(bytes, file);
   let decoded: E.DecodedImage;
   try {
     decoded = E.decodeImage(bytes);
@@ -39,6 +39,11 @@ export function decodeImageBytes(bytes: Uint8Array, file: string): LoadedImage {
       `cannot decode the image: ${(err as Error).message.replace(/^decodeImage: /, '')}`,
     );
   }
+  const corrupt = corruptData(format, decoded.warnings);
+  if (corrupt) {
+    decoded.pixels.dispose();
+    throw new DataError(file, `JPEG file is corrupt: its image data has errors (${corrupt})`);
+  }
   const [height, width] = decoded.pixels.shape as [number, number];
   const pixels = E.tidy(() =>
     decoded.bitDepth > 8
@@ -47,4 +52,18 @@ export function decodeImageBytes(bytes: Uint8Array, file: string): LoadedImage {
   );
   decoded.pixels.dispose();
   return { pixels, width, height, bitDepth: decoded.bitDepth };
+}
+
+/**
+ * libjpeg decodes a JPEG whose compressed data is damaged, filling what it
+ * cannot read, and only warns ("Corrupt JPEG data: ...", "Premature end of
+ * JPEG file"): such an image must not be used. Other codecs' warnings (a
+ * PNG's colour profile, say) are harmless.
+ */
+function corruptData(format: string, warnings: string): string | undefined {
+  if (format !== 'jpeg') return undefined;
+  return warnings
+    .split('\n')
+    .find((line) => /Corrupt JPEG data|Premature end of JPEG|Invalid JPEG|Bogus/i.test(line))
+    ?.trim();
 }

@@ -11,7 +11,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import * as E from '../../src/engine/index.js';
 import { DataError } from '../../src/io/errors.js';
 import { readImageSize } from '../../src/io/folder.js';
-import { readImage } from '../../src/io/image.js';
+import { decodeImageBytes, readImage } from '../../src/io/image.js';
 import { checkImageBytes, DEFAULT_MAX_PIXELS, maxPixels } from '../../src/io/image-check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fewmark-images-'));
@@ -86,6 +86,17 @@ describe('broken images', () => {
     assert.throws(() => checkImageBytes(encoded('.png'), 'small.png', 1000), /over the limit of 0 MP/);
   });
 
+  test('a whole JPEG with damaged image data is refused, not decoded with grey patches', () => {
+    const jpg = Buffer.from(encoded('.jpg'));
+    const scan = jpg.lastIndexOf(Buffer.from([0xff, 0xda]));
+    const at = scan + Math.floor((jpg.length - scan) / 2);
+    jpg[at] = jpg[at] === 0xff ? 0 : 0xff; // a stray marker inside the compressed data
+    assert.throws(
+      () => decodeImageBytes(jpg, 'damaged.jpg'),
+      /damaged\.jpg: JPEG file is corrupt: its image data has errors \(Corrupt JPEG data/,
+    );
+  });
+
   test('not an image, an empty file: said in words', async () => {
     writeFileSync(join(dir, 'text.png'), 'hello, not a png');
     writeFileSync(join(dir, 'empty.jpg'), '');
@@ -104,6 +115,9 @@ describe('broken images', () => {
     writeFileSync(join(dir, 'quiet.png'), broken);
     writeFileSync(join(dir, 'quiet.bmp'), bmp);
     writeFileSync(join(dir, 'odd.bmp'), oddBmp);
+    const damaged = Buffer.from(encoded('.jpg'));
+    damaged[damaged.length - 40] = 0xff;
+    writeFileSync(join(dir, 'damaged.jpg'), damaged);
     const imageModule = new URL('../../src/io/image.js', import.meta.url).href;
     const script = `const { readImage } = await import(${JSON.stringify(imageModule)});
       for (const f of process.argv.slice(1)) await readImage(f).then(() => console.log('read'), (e) => console.log(e.message));`;
@@ -116,6 +130,7 @@ describe('broken images', () => {
         join(dir, 'quiet.png'),
         join(dir, 'quiet.bmp'),
         join(dir, 'odd.bmp'),
+        join(dir, 'damaged.jpg'),
       ],
       { encoding: 'utf8' },
     );
@@ -123,6 +138,7 @@ describe('broken images', () => {
     assert.match(r.stdout, /quiet\.png: PNG file is truncated/);
     assert.match(r.stdout, /quiet\.bmp: BMP file is truncated/);
     assert.match(r.stdout, /odd\.bmp: cannot decode the image: not a readable image/);
+    assert.match(r.stdout, /damaged\.jpg: JPEG file is corrupt/);
   });
 
   test('fewmark init refuses a pool with a truncated JPEG, naming it', () => {
