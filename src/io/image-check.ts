@@ -195,3 +195,19 @@ function checkTiff(b: Uint8Array): string | undefined {
   for (let i = 0; i < offsets.length; i++) if (offsets[i]! + (counts[i] ?? 0) > b.length) return TRUNCATED;
   return undefined;
 }
+
+/**
+ * libjpeg decodes a JPEG whose compressed data is damaged, filling what it
+ * cannot read, and only warns ("Corrupt JPEG data: ...", "Premature end of
+ * JPEG file"): such an image must not be used. Other codecs' warnings (a
+ * PNG's colour profile, say) are harmless. Not applied to JPEG frames in
+ * DICOM: the even-length padding of fragments makes libjpeg warn about
+ * "extraneous bytes" in frames that decode correctly.
+ */
+export function corruptData(format: ImageFormat, warnings: string): string | undefined {
+  if (format !== 'jpeg') return undefined;
+  return warnings
+    .split('\n')
+    .find((line) => /Corrupt JPEG data|Premature end of JPEG|Invalid JPEG|Bogus/i.test(line))
+    ?.trim();
+}

@@ -3,7 +3,7 @@ import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { readDicom } from './dicom.js';
 import { DataError, readInput } from './errors.js';
-import { checkImageBytes } from './image-check.js';
+import { checkImageBytes, corruptData } from './image-check.js';
 import type { Spacing } from './types.js';
 import { toDisplayRange } from './window.js';
 
@@ -52,18 +52,4 @@ export function decodeImageBytes(bytes: Uint8Array, file: string): LoadedImage {
   );
   decoded.pixels.dispose();
   return { pixels, width, height, bitDepth: decoded.bitDepth };
-}
-
-/**
- * libjpeg decodes a JPEG whose compressed data is damaged, filling what it
- * cannot read, and only warns ("Corrupt JPEG data: ...", "Premature end of
- * JPEG file"): such an image must not be used. Other codecs' warnings (a
- * PNG's colour profile, say) are harmless.
- */
-function corruptData(format: string, warnings: string): string | undefined {
-  if (format !== 'jpeg') return undefined;
-  return warnings
-    .split('\n')
-    .find((line) => /Corrupt JPEG data|Premature end of JPEG|Invalid JPEG|Bogus/i.test(line))
-    ?.trim();
 }
