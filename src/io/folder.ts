@@ -1,9 +1,8 @@
 // Listing the images of a folder and reading their sizes from the file
-// headers (image-size; DICOM through its header), without decoding pixels.
+// headers (checked by image-check; DICOM through its header), without decoding pixels.
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import dicomParser from 'dicom-parser';
-import { imageSize } from 'image-size';
 import { DataError, readInput } from './errors.js';
 import { checkImageBytes, checkPixelCount } from './image-check.js';
 
@@ -60,7 +59,6 @@ export async function readImageSize(file: string): Promise<{ width: number; heig
   }
   // The whole file is checked, not just its header: a truncated image must
   // not enter a project or a selection.
-  checkImageBytes(bytes, file);
-  const { width = 0, height = 0 } = imageSize(bytes);
+  const { width, height } = checkImageBytes(bytes, file);
   return { width, height };
 }

@@ -50,8 +50,12 @@ export function sniffFormat(b: Uint8Array): ImageFormat | undefined {
   return undefined;
 }
 
-/** Throws a DataError unless the bytes are a whole image of a supported format within the pixel limit. */
-export function checkImageBytes(bytes: Uint8Array, file: string, limit = maxPixels()): ImageFormat {
+/** Throws a DataError unless the bytes are a whole image of a supported format within the pixel limit; its format and header size. */
+export function checkImageBytes(
+  bytes: Uint8Array,
+  file: string,
+  limit = maxPixels(),
+): { format: ImageFormat; width: number; height: number } {
   const format = sniffFormat(bytes);
   if (startsWith(bytes, [0x49, 0x49, 0x2b, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2b]))
     throw new DataError(file, 'BigTIFF files are not supported (save the image as TIFF or PNG)');
@@ -73,7 +77,7 @@ export function checkImageBytes(bytes: Uint8Array, file: string, limit = maxPixe
   checkPixelCount(width, height, file, limit);
   const problem = STRUCTURE[format](bytes);
   if (problem) throw new DataError(file, `${FORMAT_NAMES[format]} file is ${problem}`);
-  return format;
+  return { format, width, height };
 }
 
 /** Throws a DataError when width x height exceeds the pixel limit. */

@@ -29,7 +29,7 @@ export function decodeImageBytes(bytes: Uint8Array, file: string): LoadedImage {
     d.pixels.dispose();
     return { pixels, width: d.width, height: d.height, bitDepth: d.bitsStored, spacing: d.spacing };
   }
-  const format = checkImageBytes(bytes, file);
+  const { format } = checkImageBytes(bytes, file);
   let decoded: E.DecodedImage;
   try {
     decoded = E.decodeImage(bytes);
