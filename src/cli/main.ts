@@ -120,12 +120,16 @@ program
 
 program
   .command('select')
-  .description('choose which images of a folder to annotate (SCP or a baseline), best first')
+  .description('choose which images of a folder to annotate (k-medoids, SCP or a baseline), best first')
   .requiredOption('--images <dir>', 'folder of unlabeled images (the pool)')
   .requiredOption('--model <model>', 'model folder from fewmark train')
   .requiredOption('--budget <m>', 'how many images to choose', count('--budget'))
   .requiredOption('--out <dir>', 'output folder: selection.json, selection.csv, report.html, thumbnails/')
-  .option('--strategy <name>', 'scp | scp-greedy | scp-random | random | kcenter | typiclust | kmeans', 'scp')
+  .option(
+    '--strategy <name>',
+    'medoids (one image: the SCP pick) | scp | scp-greedy | scp-random | random | kcenter | typiclust | kmeans',
+    'medoids',
+  )
   .option('--keypoints <method>', 'key points for SCP: sift | orb | akaze | random | grid', 'sift')
   .option('--max-keypoints <k>', 'key points per image at most (0: all)', int('--max-keypoints'), 100)
   .option('--contrast-threshold <t>', 'SIFT contrast, 0.01 for hands', positive('--contrast-threshold'), 0.04)

@@ -21,6 +21,8 @@ export interface SelectionMeta {
 }
 
 export const STRATEGY_TEXT: Record<Strategy, string> = {
+  medoids:
+    'k-medoids on global embeddings: greedy, then swaps while the mean distance to the nearest chosen image falls (one image: the SCP pick)',
   scp: 'SCP: greedy, then swaps while R improves (one image: every single image scored)',
   'scp-greedy': 'SCP: greedy only',
   'scp-random': 'SCP: the best of many random sets (the seed paper)',

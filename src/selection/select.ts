@@ -14,12 +14,14 @@ import { pyramidOf } from '../matching/detect.js';
 import { Rng } from '../util/random.js';
 import { kCenterGreedy, kMeansMedoids, type PointSet, randomSelection, typiClust } from './baselines.js';
 import { globalEmbedding, stackEmbeddings } from './embeddings.js';
+import { kMedoids } from './medoids.js';
 import { greedyOrder, prefixScores } from './ranking.js';
 import { exhaustiveSingle, greedy, greedySwap, randomSearch, type SimilarityMatrix } from './search.js';
 import { DEFAULT_GRID_STRIDE, type Direction, similarityMatrix } from './similarity.js';
 import { loadMatrix, matrixKey, saveMatrix } from './similarity-cache.js';
 
 export const STRATEGIES = [
+  'medoids',
   'scp',
   'scp-greedy',
   'scp-random',
@@ -32,6 +34,19 @@ export type Strategy = (typeof STRATEGIES)[number];
 
 export const isScpStrategy = (s: Strategy) => s === 'scp' || s === 'scp-greedy' || s === 'scp-random';
 
+/** What `fewmark select` uses unless told otherwise (docs/selection.md: chosen on validation). */
+export const DEFAULT_STRATEGY: Strategy = 'medoids';
+
+/** Strategies that can choose around images labeled already (labeling in rounds). */
+export const ROUND_STRATEGIES: readonly Strategy[] = ['medoids', 'scp', 'scp-greedy'];
+
+/**
+ * The strategy that actually runs: 'medoids' for a single image with none
+ * labeled is the SCP's pick, which measured better than any medoid there.
+ */
+export const effectiveStrategy = (s: Strategy, budget: number, labeled: number): Strategy =>
+  s === 'medoids' && budget === 1 && labeled === 0 ? 'scp' : s;
+
 export const DEFAULT_RANDOM_SETS = 10_000;
 
 export interface SelectionInput {
@@ -41,7 +56,10 @@ export interface SelectionInput {
   model: FeatureExtractor;
   inputSize: number;
   cache?: FeatureCache;
-  /** Default 'scp': greedy then swaps (one image: all singles scored). */
+  /**
+   * Default 'medoids': k-medoids on the global embeddings (one image: the
+   * SCP's pick); 'scp': greedy then swaps on R (one image: all singles scored).
+   */
   strategy?: Strategy;
   /** Default SIFT, at most 100 per image (propose.ts defaults otherwise). */
   keypoints?: ProposalOptions;
@@ -55,7 +73,7 @@ export interface SelectionInput {
   /**
    * Pool indices of images annotated already (labeling in rounds): they
    * count as chosen, and `budget` more are picked by their gain over them.
-   * SCP strategies 'scp' and 'scp-greedy' only.
+   * Strategies 'medoids', 'scp' and 'scp-greedy' only.
    */
   labeled?: number[];
   onProgress?: (phase: 'features' | 'similarity', done: number, total: number) => void;
@@ -90,6 +108,7 @@ export interface PhaseTimings {
 }
 
 export interface Selection {
+  /** The strategy asked for ('medoids' for one image runs the SCP; see effectiveStrategy). */
   strategy: Strategy;
   budget: number;
   pool: number;
@@ -143,9 +162,17 @@ function searchScp(r: SimilarityMatrix, strategy: Strategy, m: number, input: Se
   return { order: greedyOrder(r, found.selected, labeled) };
 }
 
-/** The baselines, each with its own random stream of the seed. */
-function searchBaseline(points: PointSet, strategy: Strategy, m: number, seed: number): number[] {
+/** The embedding strategies; the baselines each with its own random stream of the seed. */
+function searchEmbeddings(
+  points: PointSet,
+  strategy: Strategy,
+  m: number,
+  seed: number,
+  labeled: number[],
+): number[] {
   switch (strategy) {
+    case 'medoids':
+      return kMedoids(points, m, labeled).order;
     case 'random':
       return randomSelection(points.count, m, new Rng(seed, 0xba5e, 1));
     case 'kcenter':
@@ -155,25 +182,26 @@ function searchBaseline(points: PointSet, strategy: Strategy, m: number, seed: n
     case 'kmeans':
       return kMeansMedoids(points, m, new Rng(seed, 0xba5e, 3));
     default:
-      throw new RangeError(`select: '${strategy}' is not a baseline`);
+      throw new RangeError(`select: '${strategy}' is not an embedding strategy`);
   }
 }
 
 export async function selectImages(input: SelectionInput): Promise<Selection> {
   const { files, budget: m, inputSize } = input;
-  const strategy = input.strategy ?? 'scp';
+  const strategy = input.strategy ?? DEFAULT_STRATEGY;
   if (!STRATEGIES.includes(strategy))
     throw new RangeError(`select: strategy must be one of ${STRATEGIES.join(', ')}, got '${strategy}'`);
   const labeled = input.labeled ?? [];
+  const runs = effectiveStrategy(strategy, m, labeled.length);
   if (!Number.isInteger(m) || m < 1 || m + labeled.length > files.length)
     throw new RangeError(
       `select: budget must be an integer in 1..${files.length - labeled.length} (the images not labeled yet), got ${m}`,
     );
-  if (labeled.length > 0 && strategy !== 'scp' && strategy !== 'scp-greedy')
+  if (labeled.length > 0 && !ROUND_STRATEGIES.includes(strategy))
     throw new RangeError(
-      `select: labeling in rounds works with the scp and scp-greedy strategies, not '${strategy}'`,
+      `select: labeling in rounds works with the ${ROUND_STRATEGIES.join(', ')} strategies, not '${strategy}'`,
     );
-  const scp = isScpStrategy(strategy);
+  const scp = isScpStrategy(runs);
   const needMatrix = scp || input.scoreBaselines === true;
   const keypointOptions: ProposalOptions = { method: 'sift', maxPoints: 100, ...input.keypoints };
   const timings: PhaseTimings = { keypoints: 0, features: 0, similarity: 0, search: 0, total: 0 };
@@ -236,8 +264,8 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
 
   let t = performance.now();
   const found = scp
-    ? searchScp(matrix!, strategy, m, input)
-    : { order: searchBaseline(stackEmbeddings(embeddings), strategy, m, input.seed ?? 0) };
+    ? searchScp(matrix!, runs, m, input)
+    : { order: searchEmbeddings(stackEmbeddings(embeddings), runs, m, input.seed ?? 0, labeled) };
   const scores = matrix ? prefixScores(matrix, found.order, labeled) : null;
   timings.search = since(t);
 

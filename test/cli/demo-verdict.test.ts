@@ -1,4 +1,4 @@
-// The demo tells the truth about selection: SCP's set against random sets,
+// The demo tells the truth about selection: the chosen set against random sets,
 // with its rank, and plainly when it did not help.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -11,7 +11,7 @@ describe('demo verdict', () => {
     assert.equal(r.mean, 5);
     assert.match(
       r.verdict,
-      /^SCP's set helped: MRE 4\.000 mm, 20\.0% below the mean of 4 random sets, rank 2 of 5 \(random sets: 5\.000 ± 1\.225 mm\)$/,
+      /^The chosen set helped: MRE 4\.000 mm, 20\.0% below the mean of 4 random sets, rank 2 of 5 \(random sets: 5\.000 ± 1\.225 mm\)$/,
     );
   });
 
@@ -20,7 +20,7 @@ describe('demo verdict', () => {
     assert.equal(r.rank, 4);
     assert.match(
       r.verdict,
-      /^SCP's set did not help here: MRE 7\.028 mm, .*% above the mean of 4 random sets, rank 4 of 5/,
+      /^The chosen set did not help here: MRE 7\.028 mm, .*% above the mean of 4 random sets, rank 4 of 5/,
     );
   });
 });

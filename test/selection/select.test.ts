@@ -23,8 +23,18 @@ const main = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.j
 let dir = '';
 let images = '';
 let model = '';
+// The SCP's own tests name it; the default strategy (medoids) has its own below.
 const run = (out: string, o: Partial<SelectOptions> = {}) =>
-  select({ images, model, budget: 3, out: join(dir, out), maxKeypoints: 30, quiet: true, ...o });
+  select({
+    images,
+    model,
+    budget: 3,
+    out: join(dir, out),
+    maxKeypoints: 30,
+    quiet: true,
+    strategy: 'scp',
+    ...o,
+  });
 const readJson = (out: string) => JSON.parse(readFileSync(join(dir, out, 'selection.json'), 'utf8'));
 
 before(async () => {
@@ -113,6 +123,34 @@ describe('fewmark select', () => {
       /--labeled works with/,
     );
     await assert.rejects(run('round-y', { budget: N - 1, labeled: labels }), /budget from 1 to 6/);
+  });
+
+  test('the default, medoids: deterministic, around labeled images, and the SCP pick for one image', async () => {
+    const { selection: s } = await run('medoids', { strategy: undefined });
+    const json = readJson('medoids');
+    assert.equal(json.strategy, 'medoids');
+    assert.equal(json.R, null, 'no SCP matrix is needed');
+    assert.equal(s.similarity, null);
+    assert.equal(new Set(s.ranked.map((r) => r.index)).size, 3);
+    const again = (await run('medoids-again', { strategy: undefined })).selection;
+    assert.deepEqual(
+      again.ranked.map((r) => r.image),
+      s.ranked.map((r) => r.image),
+      'no seed: the same pool gives the same list',
+    );
+    const labels = join(dir, 'medoids-labels.csv');
+    writeFileSync(
+      labels,
+      `image,x1,y1
+${s.ranked[0]!.image},1,1
+`,
+    );
+    const next = (await run('medoids-round', { strategy: undefined, budget: 2, labeled: labels })).selection;
+    assert.deepEqual(next.labeled, [s.ranked[0]!.image]);
+    assert.ok(next.ranked.every((r) => r.index !== s.ranked[0]!.index));
+    const one = (await run('medoids-one', { strategy: undefined, budget: 1 })).selection;
+    assert.equal(one.strategy, 'medoids');
+    assert.equal(one.ranked[0]!.index, rankSingles(one.similarity!)[0]!.candidate, 'one image: the SCP pick');
   });
 
   test('one image: the best single image, scored exhaustively', async () => {
@@ -205,7 +243,7 @@ describe('fewmark select', () => {
     );
     r = fewmark(...base, '--budget', '2', '--strategy', 'best');
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /Expected one of scp, scp-greedy, .* for --strategy but received 'best'/);
+    assert.match(r.stderr, /Expected one of medoids, scp, scp-greedy, .* for --strategy but received 'best'/);
     const empty = join(dir, 'empty');
     mkdirSync(empty);
     r = fewmark('--images', empty, '--model', model, '--out', out, '--budget', '1');

@@ -1,9 +1,9 @@
 // `fewmark demo` (npm run demo): the main job end to end on built-in
 // phantoms, in a few minutes: make phantoms, train the feature extractor,
-// choose which images to annotate (SCP), annotate them (their phantom
+// choose which images to annotate (fewmark select's default), annotate them (their phantom
 // ground truth stands in for a person), detect on the rest, evaluate, and
 // write a report. Ten random choices of as many templates are detected and
-// evaluated the same way, and the report says where SCP's set ranks among
+// evaluated the same way, and the report says where the chosen set ranks among
 // them, plainly also when it did not help.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -30,31 +30,31 @@ export interface DemoOptions {
   seed?: number;
 }
 
-/** How many random template sets SCP's set is compared with. */
+/** How many random template sets the chosen set is compared with. */
 export const RANDOM_SETS = 10;
 
 export interface DemoResult {
   out: string;
   templates: string[];
   evaluation: EvaluationResult;
-  /** Random template sets of the same size, each detected and evaluated like SCP's. */
+  /** Random template sets of the same size, each detected and evaluated like the chosen one. */
   randomSets: { templates: string[]; evaluation: EvaluationResult }[];
-  /** SCP's set against the random ones, in one sentence. */
+  /** The chosen set against the random ones, in one sentence. */
   verdict: string;
   seconds: number;
 }
 
-/** Where SCP's MRE stands among the random sets': rank 1 is the best of all. */
-export function compareWithRandom(scp: number, random: number[]) {
+/** Where the chosen set's MRE stands among the random sets': rank 1 is the best of all. */
+export function compareWithRandom(chosen: number, random: number[]) {
   const mean = random.reduce((a, b) => a + b, 0) / random.length;
   const std = Math.sqrt(random.reduce((a, b) => a + (b - mean) ** 2, 0) / random.length);
-  const rank = 1 + random.filter((m) => m < scp).length;
-  const change = ((scp - mean) / mean) * 100;
+  const rank = 1 + random.filter((m) => m < chosen).length;
+  const change = ((chosen - mean) / mean) * 100;
   const of = `rank ${rank} of ${random.length + 1} (random sets: ${mean.toFixed(3)} ± ${std.toFixed(3)} mm)`;
   const verdict =
-    scp < mean
-      ? `SCP's set helped: MRE ${scp.toFixed(3)} mm, ${(-change).toFixed(1)}% below the mean of ${random.length} random sets, ${of}`
-      : `SCP's set did not help here: MRE ${scp.toFixed(3)} mm, ${change.toFixed(1)}% above the mean of ${random.length} random sets, ${of}`;
+    chosen < mean
+      ? `The chosen set helped: MRE ${chosen.toFixed(3)} mm, ${(-change).toFixed(1)}% below the mean of ${random.length} random sets, ${of}`
+      : `The chosen set did not help here: MRE ${chosen.toFixed(3)} mm, ${change.toFixed(1)}% above the mean of ${random.length} random sets, ${of}`;
   return { mean, std, rank, verdict };
 }
 
@@ -104,7 +104,9 @@ export async function demo(o: DemoOptions): Promise<DemoResult> {
   const overrides = { model: { widths: [16, 32, 64, 128, 128] } };
   await train({ images, out: model, minutes: o.minutes ?? 2, size, batch: 4, seed, overrides });
 
-  say(`3/5 which ${budget} images to annotate: SCP (SIFT key points, greedy + swap)`);
+  say(
+    `3/5 which ${budget} images to annotate (fewmark select's default: k-medoids on the extractor's embeddings)`,
+  );
   const picked = await select({
     images,
     model,
@@ -115,13 +117,13 @@ export async function demo(o: DemoOptions): Promise<DemoResult> {
     quiet: true,
   });
   const chosen = picked.selection.ranked.map((r) => r.image);
-  process.stderr.write(`chosen: ${chosen.join(', ')} (R ${picked.selection.R?.toFixed(4)})\n`);
+  process.stderr.write(`chosen: ${chosen.join(', ')}\n`);
 
   say(
     '4/5 detection from the chosen images (their phantom ground truth as the annotation), and from random ones',
   );
   const truth = await readAnnotations(join(data, 'landmarks.csv'));
-  const evaluation = await detectAndEvaluate(truth, chosen, join(out, 'scp'), model, images, spacing);
+  const evaluation = await detectAndEvaluate(truth, chosen, join(out, 'chosen'), model, images, spacing);
   const ids = truth.images.map((img) => img.image);
   const randomSets: DemoResult['randomSets'] = [];
   for (let k = 0; k < RANDOM_SETS; k++) {
@@ -149,16 +151,16 @@ export async function demo(o: DemoOptions): Promise<DemoResult> {
     join(out, 'landmark-mre.svg'),
     `MRE per landmark, ${budget} templates`,
     evaluation.perLandmark.flatMap((l, k) => [
-      { landmark: l.name, set: 'SCP', mre: l.mre },
+      { landmark: l.name, set: 'chosen', mre: l.mre },
       { landmark: l.name, set: `mean of ${RANDOM_SETS} random sets`, mre: randomMean(k) },
     ]),
   );
   const result = { out, templates: chosen, evaluation, randomSets, verdict, seconds };
-  await writeFileAtomic(join(out, 'report.md'), renderDemoReport(result, picked.selection.R));
+  await writeFileAtomic(join(out, 'report.md'), renderDemoReport(result, picked.selection.strategy));
   return result;
 }
 
-function renderDemoReport(r: DemoResult, score: number | null): string {
+function renderDemoReport(r: DemoResult, strategy: string): string {
   const row = (name: string, set: string[], e: EvaluationResult) =>
     `| ${name} | ${set.join(', ')} | ${e.overall.mre.toFixed(3)} ± ${e.overall.std.toFixed(3)} | ${e.overall.sdr.map((s) => `${s.percent.toFixed(1)}%`).join(' | ')} |`;
   return [
@@ -172,12 +174,12 @@ function renderDemoReport(r: DemoResult, score: number | null): string {
     '',
     `| templates | images | MRE mm | ${r.evaluation.overall.sdr.map((s) => `SDR ${s.radius} mm`).join(' | ')} |`,
     `|---|---|---:|${r.evaluation.overall.sdr.map(() => '---:').join('|')}|`,
-    row(`chosen by SCP (R ${score?.toFixed(4)})`, r.templates, r.evaluation),
+    row(`chosen (${strategy})`, r.templates, r.evaluation),
     ...r.randomSets.map((s, k) => row(`random set ${k + 1}`, s.templates, s.evaluation)),
     '',
     '![MRE per landmark](landmark-mre.svg)',
     '',
-    'Files: `selection/` (selection.json, report.html with thumbnails), `scp/` and `random/set-N/` (templates, predictions, evaluation), `model/`.',
+    'Files: `selection/` (selection.json, report.html with thumbnails), `chosen/` and `random/set-N/` (templates, predictions, evaluation), `model/`.',
     '',
   ].join('\n');
 }

@@ -21,7 +21,9 @@ import {
   selectionRecord,
 } from '../../selection/report.js';
 import {
+  DEFAULT_STRATEGY,
   isScpStrategy,
+  ROUND_STRATEGIES,
   type Selection,
   STRATEGIES,
   type Strategy,
@@ -124,7 +126,7 @@ function checkFlags(o: SelectOptions) {
   });
   return {
     out,
-    strategy: oneOf<Strategy>('--strategy', STRATEGIES, o.strategy, 'scp'),
+    strategy: oneOf<Strategy>('--strategy', STRATEGIES, o.strategy, DEFAULT_STRATEGY),
     method: oneOf('--keypoints', KEYPOINT_METHODS, o.keypoints, 'sift'),
     direction: oneOf('--direction', DIRECTIONS, o.direction, 'image-in-template'),
     maxPoints,
@@ -140,8 +142,8 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
     checkFlags(o);
   const files = await listImages(o.images);
   const labeled = o.labeled ? await labeledIndices(o.labeled, files, o.images) : [];
-  if (labeled.length > 0 && strategy !== 'scp' && strategy !== 'scp-greedy')
-    throw new UsageError(`--labeled works with --strategy scp or scp-greedy, not ${strategy}`);
+  if (labeled.length > 0 && !ROUND_STRATEGIES.includes(strategy))
+    throw new UsageError(`--labeled works with --strategy ${ROUND_STRATEGIES.join(', ')}, not ${strategy}`);
   const free = files.length - labeled.length;
   if (!Number.isInteger(o.budget) || o.budget < 1 || o.budget > free)
     throw new UsageError(
