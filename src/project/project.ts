@@ -190,6 +190,13 @@ export class Project {
     return p;
   }
 
+  /** Makes a selection in selections/<name> the current one (the annotation queue). */
+  async useSelection(name: string): Promise<void> {
+    const selection = await readProjectSelection(this.dir, name);
+    await this.updateManifest((m) => ({ ...m, selection: name }));
+    this.selection = selection;
+  }
+
   /** Makes a finished run the current predictions. */
   async usePredictions(name: string): Promise<void> {
     const run = await readPredictionRun(this.dir, name);

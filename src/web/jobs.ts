@@ -1,9 +1,11 @@
 // Background jobs started from the page: detection (and refinement once the
-// project lists a refined model). Each runs `fewmark <verb>` as a child
+// project lists a refined model), and choosing the next images to annotate
+// (`fewmark select --labeled`: labeling in rounds; its ranking becomes the
+// annotation queue). Each runs `fewmark <verb>` as a child
 // process, because native ops are synchronous and would stall every
 // request (saves included) if run in the server; the child's progress lines
 // ("detecting 3/40") are read from its stderr. One job runs at a time; a
-// finished run becomes the project's current predictions. Cancelling ends
+// finished run becomes the project's current predictions (or selection). Cancelling ends
 // the child's whole process group before the job says 'cancelled'.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
@@ -12,13 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { writeAnnotations } from '../io/formats/index.js';
 import { conflict, notFound } from '../project/errors.js';
 import type { ProjectModel } from '../project/manifest.js';
+import { SUBDIRS } from '../project/paths.js';
 import { PREDICTIONS_FILE, predictionDir, RUN_FILE } from '../project/predictions.js';
 import type { Project } from '../project/project.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT_WITH_PARENT } from '../util/parent-watch.js';
 import { hidePaths } from './errors.js';
 
-export type JobKind = 'detect' | 'refine';
+export type JobKind = 'detect' | 'refine' | 'select';
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface Job {
@@ -31,7 +34,7 @@ export interface Job {
   progress: { label: string; done: number; total: number } | null;
   /** Why it failed, in the child's words. */
   message?: string;
-  /** The prediction run it writes (predictions/<output>). */
+  /** The prediction run (predictions/<output>) or, for select, the selection (selections/<output>) it writes. */
   output: string;
   /** The last lines the child printed. */
   log: string[];
@@ -42,9 +45,17 @@ interface KindSpec {
   model: ProjectModel['kind'];
   /** Whether it needs labeled images (templates). */
   needsLabels: boolean;
-  /** The `fewmark` arguments; `templates` is a wide CSV of the labeled images (if any), `out` the predictions file. */
-  args(o: { model: string; templates?: string; images: string; out: string }): string[];
+  /** What a finished run becomes: the project's current predictions or its selection (the queue). */
+  output: 'predictions' | 'selection';
+  /**
+   * The `fewmark` arguments; `templates` is a wide CSV of the labeled images
+   * (if any); `out` the predictions file, or for a selection its folder.
+   */
+  args(o: { model: string; templates?: string; images: string; out: string; budget: number }): string[];
 }
+
+/** How many images "choose next" picks unless asked for another number. */
+export const DEFAULT_NEXT_BUDGET = 5;
 
 const templatesFlag = (file?: string) => (file ? ['--templates', file] : []);
 
@@ -52,6 +63,7 @@ const KINDS: Record<JobKind, KindSpec> = {
   detect: {
     model: 'extractor',
     needsLabels: true,
+    output: 'predictions',
     args: (o) => [
       'detect',
       '--model',
@@ -71,6 +83,7 @@ const KINDS: Record<JobKind, KindSpec> = {
   refine: {
     model: 'refined',
     needsLabels: false,
+    output: 'predictions',
     args: (o) => [
       'detect',
       '--model',
@@ -81,6 +94,25 @@ const KINDS: Record<JobKind, KindSpec> = {
       '--out',
       o.out,
       // The project (and so its predictions) may live inside the image folder.
+      '--allow-inside-images',
+    ],
+  },
+  // The labeled images count as chosen; the next ones are picked around them.
+  select: {
+    model: 'extractor',
+    needsLabels: false,
+    output: 'selection',
+    args: (o) => [
+      'select',
+      '--model',
+      o.model,
+      '--images',
+      o.images,
+      '--budget',
+      String(o.budget),
+      ...(o.templates ? ['--labeled', o.templates] : []),
+      '--out',
+      o.out,
       '--allow-inside-images',
     ],
   },
@@ -151,6 +183,8 @@ export class JobRunner {
       if (typeof model === 'string') return model;
       if (labeled === 0 && KINDS[kind].needsLabels)
         return 'no labeled image yet: place every landmark on at least one image';
+      if (kind === 'select' && labeled >= this.project.manifest.images.length)
+        return 'every image is labeled: there is nothing left to choose';
       if (running)
         return `job ${running.id} (${running.kind}) is ${this.current?.cancelled ? 'ending' : 'running'}`;
       return null;
@@ -181,11 +215,13 @@ export class JobRunner {
     return id;
   }
 
-  async start(kind: JobKind): Promise<Job> {
+  /** Starts a job; `budget`: how many images a select job picks (at most the images not labeled yet). */
+  async start(kind: JobKind, options: { budget?: number } = {}): Promise<Job> {
     // Everything up to `this.current = run` happens in one tick: a second
     // start, even in the same tick, sees this one running.
     const why = this.availability()[kind];
     if (why) throw conflict(`cannot start ${kind}: ${why}`);
+    const spec = KINDS[kind];
     const model = this.modelFor(kind) as ProjectModel;
     const started = new Date();
     const id = this.newId(started, kind);
@@ -205,22 +241,29 @@ export class JobRunner {
     const run: Run = { job, cancelled: false, killed: false, closed: false, ended, end };
     this.current = run;
     this.jobs.set(id, job);
-    const dir = predictionDir(this.project.dir, id);
+    const toSelection = spec.output === 'selection';
+    const dir = toSelection
+      ? join(this.project.dir, SUBDIRS.selections, id)
+      : predictionDir(this.project.dir, id);
     const templates = this.project.labeled();
+    const free = this.project.manifest.images.length - templates.images.length;
     let args: string[];
     try {
       await mkdir(dir, { recursive: true });
-      const templatesFile = templates.images.length > 0 ? join(dir, 'templates.csv') : undefined;
+      const templatesFile =
+        templates.images.length > 0 ? join(dir, toSelection ? 'labeled.csv' : 'templates.csv') : undefined;
       if (templatesFile) await writeAnnotations(templatesFile, templates);
-      await writeFileAtomic(
-        join(dir, RUN_FILE),
-        `${JSON.stringify({ kind, model: model.path, templates: templates.images.map((t) => t.image), started: job.started }, null, 1)}\n`,
-      );
-      args = KINDS[kind].args({
+      if (!toSelection)
+        await writeFileAtomic(
+          join(dir, RUN_FILE),
+          `${JSON.stringify({ kind, model: model.path, templates: templates.images.map((t) => t.image), started: job.started }, null, 1)}\n`,
+        );
+      args = spec.args({
         model: model.path,
         templates: templatesFile,
         images: this.project.manifest.imagesDir,
-        out: join(dir, PREDICTIONS_FILE),
+        out: toSelection ? dir : join(dir, PREDICTIONS_FILE),
+        budget: Math.min(options.budget ?? DEFAULT_NEXT_BUDGET, free),
       });
     } catch (err) {
       this.end(run, 'failed', (err as Error).message);
@@ -287,15 +330,13 @@ export class JobRunner {
       this.end(run, 'failed', why);
       return;
     }
+    const output = KINDS[job.kind].output;
     try {
-      await this.project.usePredictions(job.output);
+      if (output === 'selection') await this.project.useSelection(job.output);
+      else await this.project.usePredictions(job.output);
       this.end(run, 'done');
     } catch (err) {
-      this.end(
-        run,
-        'failed',
-        `the run finished but its predictions cannot be read: ${(err as Error).message}`,
-      );
+      this.end(run, 'failed', `the run finished but its ${output} cannot be read: ${(err as Error).message}`);
     }
   }
 

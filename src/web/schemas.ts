@@ -50,7 +50,11 @@ export const jobBody = {
   type: 'object',
   required: ['kind'],
   additionalProperties: false,
-  properties: { kind: { enum: ['detect', 'refine'] } },
+  properties: {
+    kind: { enum: ['detect', 'refine', 'select'] },
+    /** select: how many images to choose next. */
+    budget: { type: 'integer', minimum: 1, maximum: 100000 },
+  },
 } as const;
 
 export const jobParams = {

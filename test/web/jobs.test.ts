@@ -21,7 +21,8 @@ let context: ServerContext;
 let model: string;
 
 const get = async (url: string) => (await app.inject({ method: 'GET', url })).json();
-const startJob = async (kind: string) => app.inject({ method: 'POST', url: '/api/jobs', payload: { kind } });
+const startJob = async (kind: string, more: Record<string, unknown> = {}) =>
+  app.inject({ method: 'POST', url: '/api/jobs', payload: { kind, ...more } });
 
 async function waitFor(id: string, timeoutMs = 30_000): Promise<Job> {
   const until = Date.now() + timeoutMs;
@@ -75,6 +76,43 @@ describe('background jobs', () => {
     assert.equal(view.prediction.points.length, 3);
     assert.equal(view.prediction.templateOf[0], template.image);
     assert.equal((await get('/api/project')).predictions.name, job.output);
+  });
+
+  test('choose next: fewmark select --labeled picks images around the labeled one, and its ranking becomes the queue', async () => {
+    const labeled = (await get('/api/review')).items.filter((i: { status: string }) => i.status === 'done');
+    assert.equal(labeled.length, 1, 'the detection test labeled one image');
+    assert.equal((await startJob('select', { budget: 0 })).statusCode, 400);
+
+    const started = await startJob('select', { budget: 2 });
+    assert.equal(started.statusCode, 202, started.body);
+    const job = await waitFor(started.json().job.id, 60_000);
+    assert.equal(job.state, 'done', JSON.stringify(job));
+    const project = await get('/api/project');
+    assert.equal(project.selection.name, job.output);
+    assert.equal(project.selection.strategy, 'medoids');
+    const queue = await get('/api/queue');
+    assert.equal(queue.selection, job.output);
+    assert.equal(queue.items.length, 2);
+    assert.ok(
+      queue.items.every((i: { image: string }) => i.image !== labeled[0].image),
+      'the labeled image is not chosen again',
+    );
+    assert.deepEqual(
+      queue.items.map((i: { rank: number }) => i.rank),
+      [1, 2],
+    );
+    // The new queue is the project's: it is there after a reopen.
+    const reopened = await Project.open(f.project);
+    assert.equal(reopened.manifest.selection, job.output);
+    assert.deepEqual(
+      reopened.queue().map((i) => i.image),
+      queue.items.map((i: { image: string }) => i.image),
+    );
+
+    // Asking for more than is left chooses what is left.
+    const rest = await waitFor((await startJob('select', { budget: 50 })).json().job.id, 60_000);
+    assert.equal(rest.state, 'done', JSON.stringify(rest));
+    assert.equal((await get('/api/queue')).items.length, 3);
   });
 
   test('a job can be cancelled; a failing run says why', async () => {

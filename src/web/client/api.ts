@@ -35,7 +35,7 @@ export interface ImageView {
   prediction: PredictionView | null;
 }
 
-export type JobKind = 'detect' | 'refine';
+export type JobKind = 'detect' | 'refine' | 'select';
 
 export interface ProjectView {
   name: string;

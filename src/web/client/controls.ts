@@ -5,7 +5,7 @@ import { byId, el } from './dom.js';
 
 const POLL_MS = 1000;
 
-/** Job buttons and progress; `done` runs when a job ends well (new predictions). */
+/** Job buttons and progress; `done` runs when a job ends well (new predictions or a new queue). */
 export function jobControls(getProject: () => ProjectView, done: () => Promise<void>) {
   const status = byId('job-status');
   const bar = byId<HTMLProgressElement>('job-progress');
@@ -13,7 +13,9 @@ export function jobControls(getProject: () => ProjectView, done: () => Promise<v
   const buttons: Record<JobKind, HTMLButtonElement> = {
     detect: byId<HTMLButtonElement>('run-detect'),
     refine: byId<HTMLButtonElement>('run-refine'),
+    select: byId<HTMLButtonElement>('run-select'),
   };
+  const budget = byId<HTMLInputElement>('select-budget');
   let running: Job | null = null;
 
   const show = (job: Job | null) => {
@@ -40,7 +42,11 @@ export function jobControls(getProject: () => ProjectView, done: () => Promise<v
     for (const kind of Object.keys(buttons) as JobKind[]) {
       const why = available[kind];
       buttons[kind].disabled = !!running || why !== null;
-      buttons[kind].title = why ?? `run ${kind} in the background`;
+      buttons[kind].title =
+        why ??
+        (kind === 'select'
+          ? 'choose the next images to annotate, around those labeled'
+          : `run ${kind} in the background`);
     }
     // Refinement is offered only once the project lists a refined model.
     buttons.refine.hidden = !getProject().models.some((m) => m.kind === 'refined');
@@ -64,7 +70,8 @@ export function jobControls(getProject: () => ProjectView, done: () => Promise<v
   for (const kind of Object.keys(buttons) as JobKind[])
     buttons[kind].addEventListener('click', async () => {
       try {
-        const { job } = await request<{ job: Job }>('POST', '/api/jobs', { kind });
+        const body = kind === 'select' ? { kind, budget: Number(budget.value) } : { kind };
+        const { job } = await request<{ job: Job }>('POST', '/api/jobs', body);
         await follow(job);
       } catch (err) {
         status.dataset.state = 'failed';

@@ -1,4 +1,4 @@
-// Background jobs (detection, refinement): start, watch, cancel.
+// Background jobs (detection, refinement, choosing the next images): start, watch, cancel.
 import type { FastifyInstance } from 'fastify';
 import type { JobKind } from '../jobs.js';
 import { jobBody, jobParams } from '../schemas.js';
@@ -7,10 +7,14 @@ import type { ServerContext } from '../server.js';
 export function jobRoutes(app: FastifyInstance, { jobs }: ServerContext): void {
   app.get('/api/jobs', async () => ({ jobs: jobs.list(), available: jobs.availability() }));
 
-  app.post<{ Body: { kind: JobKind } }>('/api/jobs', { schema: { body: jobBody } }, async (req, reply) => {
-    const job = await jobs.start(req.body.kind);
-    return reply.status(202).send({ job });
-  });
+  app.post<{ Body: { kind: JobKind; budget?: number } }>(
+    '/api/jobs',
+    { schema: { body: jobBody } },
+    async (req, reply) => {
+      const job = await jobs.start(req.body.kind, { budget: req.body.budget });
+      return reply.status(202).send({ job });
+    },
+  );
 
   app.get<{ Params: { job: string } }>('/api/jobs/:job', { schema: { params: jobParams } }, async (req) => ({
     job: jobs.get(req.params.job),
