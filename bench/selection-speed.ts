@@ -1,7 +1,8 @@
 // Speed of selection (issue 5, item 7): key points, the similarity tensor
 // and the search over N images whose features are already cached, for N =
 // 50, 100, 150 ISBI training images, plus N synthetic images (random unit
-// features, the same key point count) to show how time grows. Also
+// features, the same key point count) to show how time grows; the same for
+// the default strategy (k-medoids on the global embeddings). Also
 // measures how far the batched grid maximum is from the exact per-pair
 // full-resolution one, on a subset.
 //
@@ -20,6 +21,8 @@ import type { Point } from '../src/io/types.js';
 import { proposeKeypoints } from '../src/keypoints/propose.js';
 import { pyramidOf } from '../src/matching/detect.js';
 import { describeLandmarks } from '../src/matching/match.js';
+import { globalEmbedding, stackEmbeddings } from '../src/selection/embeddings.js';
+import { kMedoids } from '../src/selection/medoids.js';
 import { exhaustiveSingle, greedySwap } from '../src/selection/search.js';
 import { bestMatchScores, similarityMatrix } from '../src/selection/similarity.js';
 
@@ -166,6 +169,41 @@ console.log(
   '\npeak RSS: the whole process during that size (all pool features are held in memory, plus the synthetic pyramids for the last row)',
 );
 console.log(`peak resident memory of the run: ${mb(process.resourceUsage().maxRSS * 1024)}`);
+
+// The default strategy: one global embedding per image (from the cached
+// pyramids), then k-medoids; no key points or similarity tensor (a budget
+// of one image runs the SCP above).
+const medoidBudgets = [5, 10, 25];
+console.log(
+  `\nDefault strategy (medoids), features cached: embeddings, then k-medoids (greedy + swaps) for M = ${medoidBudgets.join(', ')}\n`,
+);
+console.log(
+  `| images | embeddings s | ${medoidBudgets.map((m) => `search M=${m} s`).join(' | ')} | total for M=25 s |`,
+);
+console.log(`|---:|---:|${medoidBudgets.map(() => '---:').join('|')}|---:|`);
+const medoidRow = (label: string, embed: () => Float32Array[]) => {
+  const t0 = performance.now();
+  const points = stackEmbeddings(embed());
+  const embedSeconds = (performance.now() - t0) / 1000;
+  const search = medoidBudgets.map((m) => {
+    const t = performance.now();
+    kMedoids(points, m);
+    return (performance.now() - t) / 1000;
+  });
+  console.log(
+    `| ${label} | ${embedSeconds.toFixed(2)} | ${search.map((x) => x.toFixed(3)).join(' | ')} | ${(embedSeconds + search.at(-1)!).toFixed(2)} |`,
+  );
+};
+for (const n of [50, 100, 150].filter((n) => n <= train.images.length))
+  medoidRow(String(n), () => pyramids.slice(0, n).map((p) => globalEmbedding(p)));
+if (synthetic > 0) {
+  const dim = globalEmbedding(pyramids[0]!).length;
+  medoidRow(`${synthetic} synthetic (random unit embeddings)`, () =>
+    Array.from({ length: synthetic }, () =>
+      E.tidy(() => E.F.normalize(E.randn([1, dim]), 2, 1).data() as Float32Array),
+    ),
+  );
+}
 
 // Batched grid maxima against the exact per-pair full-resolution maximum,
 // on the first `subset` images: value gap, and whether the templates rank
