@@ -12,6 +12,7 @@
 //   node dist/bench/selection-budgets.js --model runs/isbi-384w --targets test1
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { radialErrorMm } from '../src/eval/metrics.js';
 import { buildOneShotTable, type OneShotTable, setMre } from '../src/experiment/oneshot-table.js';
 import { rankAmong, spearman } from '../src/experiment/stats.js';
 import { FeatureCache } from '../src/features/cache.js';
@@ -292,9 +293,9 @@ function oneShotPairErrors(t: OneShotTable, gt: Point[][], poolIds: string[]) {
       let s = 0;
       for (let l = 0; l < t.landmarks; l++) {
         const k = (j * I + i) * t.landmarks + l;
-        s += Math.hypot(t.x[k]! - gt[i]![l]!.x, t.y[k]! - gt[i]![l]!.y);
+        s += radialErrorMm({ x: t.x[k]!, y: t.y[k]! }, gt[i]![l]!, ISBI_SPACING_MM);
       }
-      return (s / t.landmarks) * ISBI_SPACING_MM;
+      return s / t.landmarks;
     }),
   );
   const template = pair.map((row, j) => {

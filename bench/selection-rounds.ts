@@ -12,7 +12,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { refine } from '../src/cli/commands/refine.js';
-import { mean, median, populationStd, summarize } from '../src/eval/metrics.js';
+import { mean, median, populationStd, radialErrorMm, summarize } from '../src/eval/metrics.js';
 import { buildOneShotTable, setMre } from '../src/experiment/oneshot-table.js';
 import { FeatureCache } from '../src/features/cache.js';
 import { EXTRACTOR_FILE, loadExtractor } from '../src/features/checkpoint.js';
@@ -111,7 +111,7 @@ async function refined(name: string, set: number[]): Promise<{ mre: number; sdr2
   const found: Detection[] = [];
   for (const img of test.images) found.push(await detector.detect(img.id, img.file));
   const errors = found.flatMap((d, i) =>
-    d.points.map((p, k) => Math.hypot(p.x - truth[i]![k]!.x, p.y - truth[i]![k]!.y) * ISBI_SPACING_MM),
+    d.points.map((p, k) => radialErrorMm(p, truth[i]![k]!, ISBI_SPACING_MM)),
   );
   const s = summarize(errors);
   const value = { mre: s.mre, sdr2: s.sdr[0]!.percent };
