@@ -77,6 +77,8 @@ export interface SelectionInput {
    */
   labeled?: number[];
   onProgress?: (phase: 'features' | 'similarity', done: number, total: number) => void;
+  /** Stops the work between images (and between templates of the similarity tensor). */
+  signal?: AbortSignal;
 }
 
 export interface RankedImage {
@@ -228,6 +230,7 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
   const needPyramids = !scp || (needMatrix && !matrix);
   try {
     for (const [i, file] of files.entries()) {
+      input.signal?.throwIfAborted();
       let t = performance.now();
       if (needMatrix) poolKeypoints.push(await keypointsOf(file, inputSize, keypointOptions));
       timings.keypoints += since(t);
@@ -253,7 +256,10 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
         inputSize,
         gridStride: input.gridStride,
         direction: input.direction,
-        onProgress: (done, total) => input.onProgress?.('similarity', done, total),
+        onProgress: (done, total) => {
+          input.signal?.throwIfAborted();
+          input.onProgress?.('similarity', done, total);
+        },
       });
       timings.similarity = since(t);
       if (key) await saveMatrix(input.cache!, key, matrix);
