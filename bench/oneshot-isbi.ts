@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Tensor } from '../src/engine/index.js';
 import * as E from '../src/engine/index.js';
-import { mean, median, populationStd, summarize } from '../src/eval/metrics.js';
+import { mean, median, populationStd, radialErrorMm, summarize } from '../src/eval/metrics.js';
 import { FeatureCache } from '../src/features/cache.js';
 import { EXTRACTOR_FILE, loadExtractor } from '../src/features/checkpoint.js';
 import { loadTrainingImages } from '../src/features/load.js';
@@ -146,8 +146,7 @@ for (const tpl of templateIds) {
       ] as const) {
         findPeaks(maps, subpixel).forEach((peak, k) => {
           const p = fromWorkingPoint(peak.point, img.width, img.height, meta.inputSize);
-          const g = img.landmarks![k]!;
-          into.push(Math.hypot(p.x - g.x, p.y - g.y) * ISBI_SPACING_MM);
+          into.push(radialErrorMm(p, img.landmarks![k]!, ISBI_SPACING_MM));
         });
       }
     });

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { extractorPath } from '../src/cli/commands/detect.js';
 import { refine, roundFolder } from '../src/cli/commands/refine.js';
 import { select } from '../src/cli/commands/select.js';
-import { summarize } from '../src/eval/metrics.js';
+import { radialErrorMm, summarize } from '../src/eval/metrics.js';
 import { FeatureCache } from '../src/features/cache.js';
 import { loadExtractor } from '../src/features/checkpoint.js';
 import { ISBI_SPACING_MM, loadIsbi2015 } from '../src/io/datasets/isbi2015.js';
@@ -80,10 +80,7 @@ interface Row {
 function score(detections: Detection[], set: Dataset, seconds: number): Stage {
   const byId = new Map(set.images.map((i) => [i.id, i]));
   const errors = detections.flatMap((d) =>
-    d.points.map((p: Point, k) => {
-      const g = byId.get(d.id)!.landmarks![k]!;
-      return Math.hypot(p.x - g.x, p.y - g.y) * ISBI_SPACING_MM;
-    }),
+    d.points.map((p: Point, k) => radialErrorMm(p, byId.get(d.id)!.landmarks![k]!, ISBI_SPACING_MM)),
   );
   const s = summarize(errors);
   return { mre: s.mre, std: s.std, sdr: s.sdr.map((x) => x.percent), seconds };

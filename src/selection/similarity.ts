@@ -17,6 +17,7 @@
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import type { Point } from '../io/types.js';
+import { coarseGrid } from '../matching/coarse-to-fine.js';
 import { describeLandmarks } from '../matching/match.js';
 import type { SimilarityMatrix } from './search.js';
 
@@ -69,23 +70,6 @@ export interface SimilarityInput {
 /** Rows per batched product: [layers, chunk, grid cells] floats stay a few tens of MB. */
 const ROW_CHUNK = 512;
 
-/** One image's features on the g x g grid, [layers, C, g*g] (all layers share C). */
-function gridFeatures(pyramid: Tensor[], g: number): Tensor {
-  return E.tidy(() =>
-    E.stack(
-      pyramid.map((layer) => {
-        const [, c, h, w] = layer.shape as [number, number, number, number];
-        const onGrid =
-          h === g && w === g
-            ? layer
-            : E.F.interpolate(layer, { size: [g, g], mode: 'bilinear', alignCorners: false });
-        return onGrid.reshape([c, g * g]);
-      }),
-      0,
-    ),
-  );
-}
-
 /** Best multi-layer similarity of each descriptor row ([layers, R, C]) on one grid ([layers, C, G]), into out. */
 function bestOnGrid(rows: Tensor, grid: Tensor, out: Float32Array): void {
   const [layers, total] = rows.shape as [number, number, number];
@@ -124,7 +108,7 @@ export function similarityMatrix(input: SimilarityInput): SimilarityMatrix {
 function computeMatrix(input: SimilarityInput): SimilarityMatrix {
   const n = input.pyramids.length;
   const candidates = input.candidates ?? Array.from({ length: n }, (_, i) => i);
-  const g = Math.round(input.inputSize / (input.gridStride ?? DEFAULT_GRID_STRIDE));
+  const stride = input.gridStride ?? DEFAULT_GRID_STRIDE;
   const paperDirection = (input.direction ?? 'image-in-template') === 'image-in-template';
   const J = candidates.length;
   // The searched descriptors, stacked over images (paper) or candidate templates (reference).
@@ -153,7 +137,7 @@ function computeMatrix(input: SimilarityInput): SimilarityMatrix {
   const best = new Float32Array(stackedRows);
   try {
     searched.forEach((target, t) => {
-      const grid = gridFeatures(input.pyramids[target]!, g).keep();
+      const grid = coarseGrid(input.pyramids[target]!, input.inputSize, stride).keep();
       try {
         bestOnGrid(stacked, grid, best);
       } finally {
