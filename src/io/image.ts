@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
-import { readDicom } from './dicom.js';
+import { readDicom } from './dicom/index.js';
 import { DataError, readInput } from './errors.js';
 import { checkImageBytes, corruptData } from './image-check.js';
 import type { Spacing } from './types.js';

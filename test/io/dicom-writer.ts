@@ -4,7 +4,7 @@
 // fixture could be downloaded for: PackBits/RLE (PS3.5 Annex G) and JPEG
 // Lossless (ITU T.81 process 14, one fixed Huffman table).
 import { deflateRawSync } from 'node:zlib';
-import { TRANSFER_SYNTAX } from '../../src/io/dicom.js';
+import { TRANSFER_SYNTAX } from '../../src/io/dicom/index.js';
 
 /** The reader's syntaxes plus one it must refuse (JPEG-LS). */
 export const UID = { ...TRANSFER_SYNTAX, jpegLs: '1.2.840.10008.1.2.4.80' } as const;

@@ -7,9 +7,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as E from '../../src/engine/index.js';
-import { type DicomImage, NOT_DICOM, readDicom } from '../../src/io/dicom.js';
+import { type DicomImage, NOT_DICOM, readDicom } from '../../src/io/dicom/index.js';
+import { decodeRleFrame, unpackBits } from '../../src/io/dicom/rle.js';
 import { DataError } from '../../src/io/errors.js';
-import { decodeRleFrame, unpackBits } from '../../src/io/rle.js';
 import { percentiles, toDisplayRange } from '../../src/io/window.js';
 import {
   type Element,
