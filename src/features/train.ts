@@ -1,15 +1,15 @@
-// The self-supervised training loop: sample pairs, multi-layer InfoNCE,
-// AdamW with warm-up and cosine decay; checkpoints on a timer and on stop,
-// exact resume, and a time budget.
+// Training the feature extractor: sample pairs, multi-layer InfoNCE, AdamW;
+// exact resume from its checkpoint. The loop itself (budget, schedule,
+// progress, checkpoints on a timer and on stop) is util/training-loop.ts,
+// shared with the refiner.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { removeStaleTemporaries } from '../util/atomic-write.js';
-import { learningRate } from '../util/config.js';
-import { yieldToEventLoop } from '../util/event-loop.js';
 import { Rng } from '../util/random.js';
+import { type LoopResult, type LoopStep, runTrainingLoop } from '../util/training-loop.js';
 import {
   CHECKPOINT_FILE,
   EXTRACTOR_FILE,
@@ -23,16 +23,10 @@ import { FeatureExtractor, OUTPUT_STRIDES } from './model.js';
 import { samplePairs } from './pairs.js';
 import type { TrainConfig } from './train-config.js';
 
-export interface StepReport {
-  step: number;
-  totalSteps: number;
+export interface StepReport extends LoopStep {
   /** Per-layer losses, coarsest first, and their sum. */
   layerLosses: number[];
   loss: number;
-  lr: number;
-  stepsPerSecond: number;
-  elapsed: number;
-  etaSeconds: number;
 }
 
 export interface TrainRun {
@@ -47,13 +41,7 @@ export interface TrainRun {
   shouldStop?: () => boolean;
 }
 
-export interface TrainResult {
-  steps: number;
-  totalSteps: number;
-  elapsed: number;
-  stoppedBy: 'steps' | 'time' | 'signal';
-  finalLoss: number;
-}
+export type TrainResult = LoopResult;
 
 export async function trainExtractor(run: TrainRun): Promise<TrainResult> {
   const { config: c, images } = run;
@@ -85,82 +73,47 @@ export async function trainExtractor(run: TrainRun): Promise<TrainResult> {
     totalSteps = c.steps ?? ckpt.progress.totalSteps;
     rng = Rng.fromState(ckpt.progress.rng);
   }
-  const meta = (): ExtractorMeta => ({ config: c.model, inputSize: c.inputSize, steps: step });
+  const meta = (steps: number): ExtractorMeta => ({ config: c.model, inputSize: c.inputSize, steps });
   const cropSize = Math.round((c.inputSize * c.pairs.cropFraction) / 32) * 32;
-  const budget = c.minutes === null ? Number.POSITIVE_INFINITY : c.minutes * 60;
 
-  const save = async () => {
-    const progress = { step, totalSteps, elapsed, rng: rng.state, lr: optimizer.lr };
-    await saveCheckpoint(checkpointPath, model, optimizer, meta(), progress, c);
-    await saveExtractor(join(run.out, EXTRACTOR_FILE), model, meta());
-    run.onCheckpoint?.(checkpointPath, step);
-  };
-
-  let lastSave = elapsed;
-  let finalLoss = Number.NaN;
-  let stoppedBy: TrainResult['stoppedBy'] = 'steps';
-  const recent: number[] = [];
   model.train();
-  while (true) {
-    if (totalSteps > 0 && step >= totalSteps) break;
-    if (elapsed >= budget) {
-      stoppedBy = 'time';
-      break;
-    }
-    const t0 = performance.now();
-    const progress =
-      totalSteps > 0 ? (step - c.warmupSteps) / Math.max(1, totalSteps - c.warmupSteps) : elapsed / budget;
-    optimizer.lr = learningRate(c, step, progress);
-    const indices = Array.from({ length: c.batchSize }, () => rng.int(0, n));
-    const layerLosses = E.tidy(() => {
-      const batch = samplePairs(images, indices, rng, c.pairs);
-      const whole = model.forward(batch.whole);
-      const crop = model.forward(batch.crop);
-      const losses = infoNceLosses(
-        whole,
-        crop,
-        batch.queryInCrop,
-        batch.queryInWhole,
-        OUTPUT_STRIDES,
-        cropSize,
-        c.loss,
-      );
-      const total = losses.reduce((a, b) => a.add(b));
-      optimizer.zeroGrad();
-      total.backward();
-      optimizer.step();
-      return losses.map((l) => l.item());
-    });
-    step++;
-    const seconds = (performance.now() - t0) / 1000;
-    elapsed += seconds;
-    recent.push(seconds);
-    if (recent.length > 20) recent.shift();
-    const perStep = recent.reduce((a, b) => a + b, 0) / recent.length;
-    finalLoss = layerLosses.reduce((a, b) => a + b, 0);
-    const remaining = totalSteps > 0 ? (totalSteps - step) * perStep : budget - elapsed;
-    run.onStep?.({
-      step,
-      totalSteps,
-      layerLosses,
-      loss: finalLoss,
-      lr: optimizer.lr,
-      stepsPerSecond: 1 / perStep,
-      elapsed,
-      etaSeconds: Math.max(0, Math.min(remaining, budget - elapsed)),
-    });
-    await yieldToEventLoop(); // lets a Ctrl-C or SIGTERM reach shouldStop
-    if (run.shouldStop?.()) {
-      stoppedBy = 'signal';
-      break;
-    }
-    if (elapsed - lastSave >= c.checkpointMinutes * 60) {
-      await save();
-      lastSave = elapsed;
-    }
-  }
-  await save();
+  const result = await runTrainingLoop({
+    config: c,
+    start: { step, totalSteps, elapsed },
+    step: (lr) => {
+      optimizer.lr = lr;
+      const indices = Array.from({ length: c.batchSize }, () => rng.int(0, n));
+      const layerLosses = E.tidy(() => {
+        const batch = samplePairs(images, indices, rng, c.pairs);
+        const whole = model.forward(batch.whole);
+        const crop = model.forward(batch.crop);
+        const losses = infoNceLosses(
+          whole,
+          crop,
+          batch.queryInCrop,
+          batch.queryInWhole,
+          OUTPUT_STRIDES,
+          cropSize,
+          c.loss,
+        );
+        const total = losses.reduce((a, b) => a.add(b));
+        optimizer.zeroGrad();
+        total.backward();
+        optimizer.step();
+        return losses.map((l) => l.item());
+      });
+      return { layerLosses, loss: layerLosses.reduce((a, b) => a + b, 0) };
+    },
+    save: async (at) => {
+      const progress = { ...at, rng: rng.state, lr: optimizer.lr };
+      await saveCheckpoint(checkpointPath, model, optimizer, meta(at.step), progress, c);
+      await saveExtractor(join(run.out, EXTRACTOR_FILE), model, meta(at.step));
+      run.onCheckpoint?.(checkpointPath, at.step);
+    },
+    onStep: run.onStep,
+    shouldStop: run.shouldStop,
+  });
   model.dispose();
   optimizer.dispose();
-  return { steps: step, totalSteps, elapsed, stoppedBy, finalLoss };
+  return result;
 }

@@ -1,7 +1,8 @@
-// The refinement training loop: batches of pseudo-labeled images with
+// Training the refinement network: batches of pseudo-labeled images with
 // labeled templates in every one, augmentation, disk targets, balanced BCE
-// + L1 offsets, AdamW with warm-up and cosine decay; checkpoints on a timer
-// and on stop, exact resume, and a time budget.
+// + L1 offsets, AdamW; exact resume from its checkpoint. The loop itself
+// (budget, schedule, progress, checkpoints on a timer and on stop) is
+// util/training-loop.ts, shared with the extractor.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -9,9 +10,8 @@ import { join } from 'node:path';
 import type { Module } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { removeStaleTemporaries } from '../util/atomic-write.js';
-import { learningRate } from '../util/config.js';
-import { yieldToEventLoop } from '../util/event-loop.js';
 import { Rng } from '../util/random.js';
+import { type LoopResult, type LoopState, type LoopStep, runTrainingLoop } from '../util/training-loop.js';
 import { augmentBatch } from './augment.js';
 import {
   loadRefineCheckpoint,
@@ -27,16 +27,10 @@ import { RefineNet } from './model.js';
 import { plausibleRegions } from './region.js';
 import { makeTargets } from './targets.js';
 
-export interface RefineStepReport {
-  step: number;
-  totalSteps: number;
+export interface RefineStepReport extends LoopStep {
   loss: number;
   heatmapLoss: number;
   offsetLoss: number;
-  lr: number;
-  stepsPerSecond: number;
-  elapsed: number;
-  etaSeconds: number;
 }
 
 export interface RefineRun {
@@ -54,13 +48,7 @@ export interface RefineRun {
   shouldStop?: () => boolean;
 }
 
-export interface RefineResult {
-  steps: number;
-  totalSteps: number;
-  elapsed: number;
-  stoppedBy: 'steps' | 'time' | 'signal';
-  finalLoss: number;
-}
+export type RefineResult = LoopResult;
 
 /** Config keys a resumed run may change: how long it runs, how often it saves, how many rounds follow. */
 const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'checkpointMinutes', 'rounds']);
@@ -127,7 +115,7 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
   }
   const radius = radiusOf(c, size);
   const geometry = { inputSize: size, stride: c.model.outputStride, radius };
-  const meta = (): RefinedMeta => ({
+  const meta = (at: LoopState): RefinedMeta => ({
     format: 'fewmark-refined/1',
     net,
     inputSize: size,
@@ -137,85 +125,48 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
     extractor: run.source.extractor,
     templates: data.samples.filter((s) => s.labeled).map((s) => s.id),
     pseudoLabeled: data.samples.filter((s) => !s.labeled).length,
-    steps: step,
-    trainSeconds: elapsed,
+    steps: at.step,
+    trainSeconds: at.elapsed,
     regions: plausibleRegions(
       data.samples.map((s) => s.points),
       size,
     ),
   });
-  const budget = c.minutes === null ? Number.POSITIVE_INFINITY : c.minutes * 60;
-
-  const save = async () => {
-    const progress = { step, totalSteps, elapsed, rng: rng.state, lr: optimizer.lr, dataKey: key };
-    await saveRefineCheckpoint(checkpointPath, model, optimizer, progress, c);
-    await saveRefined(run.out, model, meta());
-    run.onCheckpoint?.(checkpointPath, step);
-  };
-
-  let lastSave = elapsed;
-  let finalLoss = Number.NaN;
-  let stoppedBy: RefineResult['stoppedBy'] = 'steps';
-  const recent: number[] = [];
-  while (true) {
-    if (totalSteps > 0 && step >= totalSteps) break;
-    if (elapsed >= budget) {
-      stoppedBy = 'time';
-      break;
-    }
-    const t0 = performance.now();
-    const progress =
-      totalSteps > 0 ? (step - c.warmupSteps) / Math.max(1, totalSteps - c.warmupSteps) : elapsed / budget;
-    optimizer.lr = learningRate(c, step, progress);
-    const indices = sampleBatch(data.samples, c.batchSize, c.labeledPerBatch, rng);
-    const batchSamples = indices.map((i) => data.samples[i]!);
-    const [loss, heatmapLoss, offsetLoss] = E.tidy(() => {
-      const images = data.images.indexSelect(0, E.tensor(indices, [indices.length], 'int64'));
-      const aug = augmentBatch(
-        images,
-        batchSamples.map((s) => s.points),
-        rng,
-        c.augment,
-      );
-      const targets = makeTargets(aug.points, geometry);
-      const weights = batchSamples.flatMap((s) => s.weights);
-      const losses = refineLoss(model.trainForward(aug.images, c.freeze), targets, weights, c.offsetWeight);
-      optimizer.zeroGrad();
-      losses.total.backward();
-      optimizer.step();
-      return [losses.total.item(), losses.heatmap.item(), losses.offset.item()];
-    });
-    step++;
-    const seconds = (performance.now() - t0) / 1000;
-    elapsed += seconds;
-    recent.push(seconds);
-    if (recent.length > 20) recent.shift();
-    const perStep = recent.reduce((a, b) => a + b, 0) / recent.length;
-    finalLoss = loss!;
-    const remaining = totalSteps > 0 ? (totalSteps - step) * perStep : budget - elapsed;
-    run.onStep?.({
-      step,
-      totalSteps,
-      loss: loss!,
-      heatmapLoss: heatmapLoss!,
-      offsetLoss: offsetLoss!,
-      lr: optimizer.lr,
-      stepsPerSecond: 1 / perStep,
-      elapsed,
-      etaSeconds: Math.max(0, Math.min(remaining, budget - elapsed)),
-    });
-    await yieldToEventLoop(); // lets a Ctrl-C or SIGTERM reach shouldStop
-    if (run.shouldStop?.()) {
-      stoppedBy = 'signal';
-      break;
-    }
-    if (elapsed - lastSave >= c.checkpointMinutes * 60) {
-      await save();
-      lastSave = elapsed;
-    }
-  }
-  await save();
+  const result = await runTrainingLoop({
+    config: c,
+    start: { step, totalSteps, elapsed },
+    step: (lr) => {
+      optimizer.lr = lr;
+      const indices = sampleBatch(data.samples, c.batchSize, c.labeledPerBatch, rng);
+      const batchSamples = indices.map((i) => data.samples[i]!);
+      const [loss, heatmapLoss, offsetLoss] = E.tidy(() => {
+        const images = data.images.indexSelect(0, E.tensor(indices, [indices.length], 'int64'));
+        const aug = augmentBatch(
+          images,
+          batchSamples.map((s) => s.points),
+          rng,
+          c.augment,
+        );
+        const targets = makeTargets(aug.points, geometry);
+        const weights = batchSamples.flatMap((s) => s.weights);
+        const losses = refineLoss(model.trainForward(aug.images, c.freeze), targets, weights, c.offsetWeight);
+        optimizer.zeroGrad();
+        losses.total.backward();
+        optimizer.step();
+        return [losses.total.item(), losses.heatmap.item(), losses.offset.item()];
+      });
+      return { loss: loss!, heatmapLoss: heatmapLoss!, offsetLoss: offsetLoss! };
+    },
+    save: async (at) => {
+      const progress = { ...at, rng: rng.state, lr: optimizer.lr, dataKey: key };
+      await saveRefineCheckpoint(checkpointPath, model, optimizer, progress, c);
+      await saveRefined(run.out, model, meta(at));
+      run.onCheckpoint?.(checkpointPath, at.step);
+    },
+    onStep: run.onStep,
+    shouldStop: run.shouldStop,
+  });
   model.dispose();
   optimizer.dispose();
-  return { steps: step, totalSteps, elapsed, stoppedBy, finalLoss };
+  return result;
 }
