@@ -1,11 +1,16 @@
 // Extractor weights and training checkpoints on disk (safetensors). The
 // weights file carries the model config, so `detect` needs nothing else;
-// the checkpoint adds optimiser state, the sampler's RNG state and
-// progress, so `--resume` continues exactly where the run stopped.
+// the checkpoint (util/training-checkpoint.ts) adds optimiser state, the
+// sampler's RNG state and progress, so a resumed run continues exactly
+// where the stopped one was.
 
-import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
-import type { RngState } from '../util/random.js';
+import {
+  type CheckpointProgress,
+  type LoadedCheckpoint,
+  loadTrainingCheckpoint,
+  saveTrainingCheckpoint,
+} from '../util/training-checkpoint.js';
 import { type ExtractorConfig, FeatureExtractor } from './model.js';
 
 export const EXTRACTOR_FILE = 'extractor.safetensors';
@@ -41,14 +46,7 @@ export async function loadExtractor(path: string): Promise<{ model: FeatureExtra
   return { model, meta };
 }
 
-export interface TrainProgress {
-  step: number;
-  totalSteps: number;
-  /** Seconds of training so far, over all resumed runs. */
-  elapsed: number;
-  rng: RngState;
-  lr: number;
-}
+export type TrainProgress = CheckpointProgress;
 
 export async function saveCheckpoint(
   path: string,
@@ -58,39 +56,11 @@ export async function saveCheckpoint(
   progress: TrainProgress,
   trainConfig: unknown,
 ): Promise<void> {
-  const tensors: Record<string, Tensor> = { ...model.stateDict() };
-  for (const [k, t] of Object.entries(optimizer.stateTensors())) tensors[`optim.${k}`] = t;
-  await E.saveSafetensors(path, tensors, {
+  await saveTrainingCheckpoint(path, model, optimizer, progress, trainConfig, {
     format: 'fewmark-extractor/1',
     meta: JSON.stringify(meta),
-    progress: JSON.stringify({ ...progress, optimizerSteps: optimizer.stepCount }),
-    train: JSON.stringify(trainConfig),
   });
 }
 
-export interface LoadedCheckpoint {
-  progress: TrainProgress & { optimizerSteps: number };
-  trainConfig: unknown;
-  restore(model: FeatureExtractor, optimizer: E.Optimizer): void;
-}
-
-export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
-  const { tensors, metadata } = await E.loadSafetensors(path);
-  if (!metadata.progress || !metadata.train) throw new Error(`${path}: not a fewmark training checkpoint`);
-  const progress = JSON.parse(metadata.progress) as LoadedCheckpoint['progress'];
-  return {
-    progress,
-    trainConfig: JSON.parse(metadata.train),
-    restore(model, optimizer) {
-      const weights: Record<string, Tensor> = {};
-      const optim: Record<string, Tensor> = {};
-      for (const [k, t] of Object.entries(tensors)) {
-        if (k.startsWith('optim.')) optim[k.slice(6)] = t;
-        else weights[k] = t;
-      }
-      model.loadStateDict(weights, path);
-      optimizer.loadStateDict({ tensors: optim, stepCount: progress.optimizerSteps, lr: progress.lr });
-      for (const t of Object.values(tensors)) t.dispose();
-    },
-  };
-}
+export const loadCheckpoint = (path: string): Promise<LoadedCheckpoint<TrainProgress>> =>
+  loadTrainingCheckpoint<TrainProgress>(path, 'training checkpoint');

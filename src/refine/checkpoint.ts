@@ -2,14 +2,19 @@
 // the metadata inside too) and refined.json (the same metadata, for people
 // and for `fewmark detect` to recognise the folder). The training
 // checkpoint beside them adds optimiser state, the sampler's RNG state and
-// progress, so `--resume` continues exactly where the run stopped.
+// progress (util/training-checkpoint.ts), so a resumed run continues
+// exactly where the stopped one was.
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import type { RngState } from '../util/random.js';
+import {
+  type CheckpointProgress,
+  type LoadedCheckpoint,
+  loadTrainingCheckpoint,
+  saveTrainingCheckpoint,
+} from '../util/training-checkpoint.js';
 import { RefineNet, type RefineNetConfig } from './model.js';
 import type { Box } from './region.js';
 import type { VoteOptions } from './vote.js';
@@ -69,13 +74,7 @@ export async function readRefinedMeta(dir: string): Promise<RefinedMeta> {
   return JSON.parse(await readFile(join(dir, REFINED_META_FILE), 'utf8')) as RefinedMeta;
 }
 
-export interface RefineProgress {
-  step: number;
-  totalSteps: number;
-  /** Seconds of training so far, over all resumed runs. */
-  elapsed: number;
-  rng: RngState;
-  lr: number;
+export interface RefineProgress extends CheckpointProgress {
   /** What the run trains on (sample ids and labeled flags), to refuse resuming on other data. */
   dataKey: string;
 }
@@ -87,39 +86,14 @@ export async function saveRefineCheckpoint(
   progress: RefineProgress,
   trainConfig: unknown,
 ): Promise<void> {
-  const tensors: Record<string, Tensor> = { ...model.stateDict() };
-  for (const [k, t] of Object.entries(optimizer.stateTensors())) tensors[`optim.${k}`] = t;
-  await E.saveSafetensors(path, tensors, {
+  await saveTrainingCheckpoint(path, model, optimizer, progress, trainConfig, {
     format: `${FORMAT}-checkpoint`,
-    progress: JSON.stringify({ ...progress, optimizerSteps: optimizer.stepCount }),
-    train: JSON.stringify(trainConfig),
   });
 }
 
-export interface LoadedRefineCheckpoint {
-  progress: RefineProgress & { optimizerSteps: number };
-  trainConfig: unknown;
-  restore(model: RefineNet, optimizer: E.Optimizer): void;
-}
-
-export async function loadRefineCheckpoint(path: string): Promise<LoadedRefineCheckpoint> {
-  const { tensors, metadata } = await E.loadSafetensors(path);
-  if (metadata.format !== `${FORMAT}-checkpoint` || !metadata.progress || !metadata.train)
-    throw new Error(`${path}: not a fewmark refinement checkpoint`);
-  const progress = JSON.parse(metadata.progress) as LoadedRefineCheckpoint['progress'];
-  return {
-    progress,
-    trainConfig: JSON.parse(metadata.train),
-    restore(model, optimizer) {
-      const weights: Record<string, Tensor> = {};
-      const optim: Record<string, Tensor> = {};
-      for (const [k, t] of Object.entries(tensors)) {
-        if (k.startsWith('optim.')) optim[k.slice(6)] = t;
-        else weights[k] = t;
-      }
-      model.loadStateDict(weights, path);
-      optimizer.loadStateDict({ tensors: optim, stepCount: progress.optimizerSteps, lr: progress.lr });
-      for (const t of Object.values(tensors)) t.dispose();
-    },
-  };
-}
+export const loadRefineCheckpoint = (path: string): Promise<LoadedCheckpoint<RefineProgress>> =>
+  loadTrainingCheckpoint<RefineProgress>(
+    path,
+    'refinement checkpoint',
+    (m) => m.format === `${FORMAT}-checkpoint`,
+  );
