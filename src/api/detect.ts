@@ -6,12 +6,14 @@ import { readAnnotations } from '../io/formats/index.js';
 import { findImage } from '../io/image-ids.js';
 import type { Annotations } from '../io/types.js';
 import { type Detection, type Fusion, TemplateMatcher } from '../matching/detect.js';
+import { detectAll } from '../matching/detect-all.js';
 import { pairTemplates } from '../matching/templates.js';
 import { type ImageSource, imageFiles } from './images.js';
 import { type Model, modelOf } from './models.js';
 import { checkAborted, type LongCall } from './progress.js';
 
 export type { Detection } from '../matching/detect.js';
+export { detectionsAsLandmarks } from '../matching/detections-file.js';
 
 export interface DetectOptions extends LongCall {
   model: Model | string;
@@ -49,27 +51,19 @@ export async function detect(o: DetectOptions): Promise<Detection[]> {
       skip = new Set(templates.map((t) => t.file));
       find = (id, file) => matcher!.detect(id, file);
     }
-    const targets = files.filter((f) => !skip.has(f));
-    const detections: Detection[] = [];
     try {
-      for (const file of targets) {
-        checkAborted(o.signal);
-        detections.push(await find(imageId(file), file));
-        o.onProgress?.({ phase: 'detecting', done: detections.length, total: targets.length });
-      }
+      return await detectAll(
+        find,
+        files.filter((f) => !skip.has(f)),
+        {
+          signal: o.signal,
+          onProgress: (done, total) => o.onProgress?.({ phase: 'detecting', done, total }),
+        },
+      );
     } finally {
       matcher?.dispose();
     }
-    return detections;
   } finally {
     if (owned) model.dispose();
   }
-}
-
-/** Detections as landmarks (to write with writeLandmarks or evaluate). */
-export function detectionsAsLandmarks(detections: readonly Detection[], names: string[]): Annotations {
-  return {
-    names,
-    images: detections.map((d) => ({ image: d.id, points: d.points, width: d.width, height: d.height })),
-  };
 }

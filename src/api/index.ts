@@ -1,4 +1,4 @@
-// fewmark as a library: `import { select, detect, evaluate } from 'fewmark'`.
+// fewmark as a library: `import { train, select, detect, refine, evaluate } from 'fewmark'`.
 // Each call takes an options object and returns data; long calls report
 // progress through `onProgress` and stop on an AbortSignal. Nothing here
 // prints or exits; errors are DataError (a named file and what is wrong
@@ -19,6 +19,8 @@ export type { ImageSource } from './images.js';
 export type { ExtractorModel, Model, RefinedModel } from './models.js';
 export { loadModel } from './models.js';
 export type { LongCall, OnProgress, Progress } from './progress.js';
+export type { RefineOptions, RefineResult } from './refine.js';
+export { refine } from './refine.js';
 export type { ChosenImage, SelectOptions, SelectResult } from './select.js';
 export { select } from './select.js';
 export type { TrainOptions, TrainResult } from './train.js';

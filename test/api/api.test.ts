@@ -15,6 +15,7 @@ import {
   loadModel,
   type Progress,
   readLandmarks,
+  refine,
   select,
   train,
 } from 'fewmark';
@@ -64,6 +65,28 @@ describe("import { ... } from 'fewmark'", () => {
       const result = evaluate(detectionsAsLandmarks(detections, truth.names), truth, { spacing: 0.2 });
       assert.equal(result.perImage.length, 6);
       assert.ok(result.overall.mre > 0 && Number.isFinite(result.overall.mre));
+
+      // Refinement from the same templates; the refined model detects too.
+      const phases = new Set<string>();
+      const refined = await refine({
+        model: join(dir, 'model'),
+        templates,
+        images,
+        out: join(dir, 'refined'),
+        steps: 2,
+        rounds: 2,
+        config: { batchSize: 2 },
+        onProgress: (p) => phases.add(p.phase),
+      });
+      assert.equal(refined.rounds, 2);
+      assert.deepEqual([...phases].sort(), [
+        'detecting',
+        'detecting (refined)',
+        'loading images',
+        'training',
+      ]);
+      const byRefined = await detect({ model: join(dir, 'refined'), templates, images });
+      assert.equal(byRefined.length, 6);
 
       // Labeling in rounds: the next image around those two.
       const next = await select({ images, model, budget: 1, labeled: chosen.ranked.map((r) => r.image) });

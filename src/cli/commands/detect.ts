@@ -7,15 +7,15 @@ import { FeatureCache } from '../../features/cache.js';
 import { EXTRACTOR_FILE, loadExtractor } from '../../features/checkpoint.js';
 import { DataError } from '../../io/errors.js';
 import { imageId, listImages } from '../../io/folder.js';
-import { outputFormat, readAnnotations, writeAnnotations } from '../../io/formats/index.js';
+import { outputFormat, readAnnotations } from '../../io/formats/index.js';
 import { findImage } from '../../io/image-ids.js';
 import { checkOutput } from '../../io/output-check.js';
-import type { Annotations } from '../../io/types.js';
 import { type Detection, type Fusion, TemplateMatcher } from '../../matching/detect.js';
+import { detectAll } from '../../matching/detect-all.js';
+import { writeDetections } from '../../matching/detections-file.js';
 import { pairTemplates } from '../../matching/templates.js';
 import { isRefinedModel } from '../../refine/checkpoint.js';
 import { RefinedDetector } from '../../refine/infer.js';
-import { writeFileAtomic } from '../../util/atomic-write.js';
 import { UsageError } from '../errors.js';
 import { startProgress } from '../progress.js';
 
@@ -95,55 +95,24 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
   });
   const targets = files.filter((f) => !templates.some((t) => t.file === f));
   const progress = startProgress('detecting', targets.length, 5);
-  const detections: Detection[] = [];
+  let detections: Detection[];
   try {
-    for (const file of targets) {
-      detections.push(await matcher.detect(imageId(file), file));
-      progress.update(detections.length);
-    }
+    detections = await detectAll((id, file) => matcher.detect(id, file), targets, {
+      onProgress: (done) => progress.update(done),
+    });
   } finally {
     progress.stop();
     matcher.dispose();
     model.dispose();
   }
   await writeDetections(
-    o,
+    o.out,
     labels.names,
     templates.map((t) => t.id),
     detections,
+    o.format,
   );
   return { detections, templates: templates.map((t) => t.id) };
-}
-
-/** PRED in its format, and PRED.detections.json with confidences and winning templates. */
-async function writeDetections(
-  o: DetectOptions,
-  names: string[],
-  templates: string[],
-  detections: Detection[],
-): Promise<void> {
-  const out: Annotations = {
-    names,
-    images: detections.map((d) => ({ image: d.id, points: d.points, width: d.width, height: d.height })),
-  };
-  await writeAnnotations(o.out, out, o.format);
-  await writeFileAtomic(
-    `${o.out}.detections.json`,
-    JSON.stringify(
-      {
-        landmarks: names,
-        templates,
-        detections: detections.map(({ id, points, confidence, templateOf }) => ({
-          image: id,
-          points,
-          confidence,
-          templateOf,
-        })),
-      },
-      (_, v) => (typeof v === 'number' && Number.isNaN(v) ? null : v),
-      1,
-    ),
-  );
 }
 
 // ---- A refined model (fewmark refine): its network replaces template
@@ -157,17 +126,16 @@ async function detectRefined(o: DetectOptions): Promise<DetectResult> {
   );
   const targets = files.filter((f) => !skip.has(f));
   const progress = startProgress('detecting (refined)', targets.length, 5);
-  const detections: Detection[] = [];
+  let detections: Detection[];
   try {
-    for (const file of targets) {
-      detections.push(await detector.detect(imageId(file), file));
-      progress.update(detections.length);
-    }
+    detections = await detectAll((id, file) => detector.detect(id, file), targets, {
+      onProgress: (done) => progress.update(done),
+    });
   } finally {
     progress.stop();
     detector.dispose();
   }
-  await writeDetections(o, detector.landmarks, detector.meta.templates, detections);
+  await writeDetections(o.out, detector.landmarks, detector.meta.templates, detections, o.format);
   return { detections, templates: detector.meta.templates };
 }
 

@@ -1,0 +1,73 @@
+// `refine` of the public API: the refinement network in self-training
+// rounds (src/refine/rounds.ts) from the labeled templates and template
+// matching's pseudo-labels of the other images; `detect` then uses the
+// folder it writes. An AbortSignal stops it within one image or one
+// training step, with a checkpoint that `resume: true` continues.
+import { readAnnotations } from '../io/formats/index.js';
+import type { Annotations } from '../io/types.js';
+import { resolveRefineConfig } from '../refine/config.js';
+import { type RoundsResult, refineRounds } from '../refine/rounds.js';
+import { type ImageSource, imageFiles } from './images.js';
+import { extractorFile } from './models.js';
+import { checkAborted, type LongCall } from './progress.js';
+
+export type { RoundsResult as RefineResult } from '../refine/rounds.js';
+
+export interface RefineOptions extends LongCall {
+  /** A model folder from training (the feature extractor). */
+  model: string;
+  /** The labeled images (landmarks, or a landmarks file). */
+  templates: Annotations | string;
+  images: ImageSource;
+  /** The refined model's folder. */
+  out: string;
+  /** Budget: steps of each round and/or minutes of all rounds (default: src/refine/config.ts). */
+  steps?: number;
+  minutes?: number;
+  rounds?: number;
+  /** Any other setting of src/refine/config.ts. */
+  config?: Record<string, unknown>;
+  /** Predictions to train on in the first round instead of template matching's. */
+  pseudo?: string;
+  resume?: boolean;
+}
+
+export async function refine(o: RefineOptions): Promise<RoundsResult> {
+  checkAborted(o.signal);
+  const budget: Record<string, unknown> = {};
+  if (o.rounds !== undefined) budget.rounds = o.rounds;
+  if (o.steps !== undefined) {
+    budget.steps = o.steps;
+    budget.minutes = o.minutes ?? null;
+  } else if (o.minutes !== undefined) {
+    budget.minutes = o.minutes;
+    budget.steps = null;
+  }
+  const config = resolveRefineConfig({ ...o.config, ...budget }, 'refine options');
+  const { files, name } = await imageFiles(o.images);
+  const labelsName = typeof o.templates === 'string' ? o.templates : 'the templates given';
+  const labels = typeof o.templates === 'string' ? await readAnnotations(o.templates) : o.templates;
+  return refineRounds(
+    {
+      extractorFile: extractorFile(o.model),
+      labels,
+      labelsName,
+      files,
+      imagesName: name,
+      out: o.out,
+      config,
+      pseudo: o.pseudo,
+      resume: o.resume,
+    },
+    {
+      signal: o.signal,
+      progress: (phase, done, total) => o.onProgress?.({ phase, done, total }),
+      training: () => ({
+        shouldStop: () => o.signal?.aborted === true,
+        step: (s) => o.onProgress?.({ phase: 'training', done: s.step, total: s.totalSteps }),
+        onCheckpoint: () => {},
+        end: () => {},
+      }),
+    },
+  );
+}
