@@ -10,9 +10,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { extractorPath } from '../src/cli/commands/detect.js';
-import { refine, roundFolder } from '../src/cli/commands/refine.js';
-import { select } from '../src/cli/commands/select.js';
+import { refine, type Strategy, select } from '../src/api/index.js';
+import { extractorFile } from '../src/api/models.js';
 import { radialErrorMm, summarize } from '../src/eval/metrics.js';
 import { FeatureCache } from '../src/features/cache.js';
 import { loadExtractor } from '../src/features/checkpoint.js';
@@ -21,6 +20,7 @@ import { readAnnotations, writeAnnotations } from '../src/io/formats/index.js';
 import type { Dataset, Point } from '../src/io/types.js';
 import { type Detection, TemplateMatcher } from '../src/matching/detect.js';
 import { RefinedDetector } from '../src/refine/infer.js';
+import { roundFolder } from '../src/refine/rounds.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 
 const { values: a } = parseArgs({
@@ -106,10 +106,9 @@ for (const m of budgets) {
       images: trainFolder,
       model: a.model!,
       budget: m,
-      out: join(dir, 'selection'),
-      strategy: a.strategy,
+      strategy: a.strategy as Strategy,
     });
-    return r.selection.ranked.map((x) => x.image);
+    return r.ranked.map((x) => x.image);
   });
   const templatesFile = join(dir, 'templates.csv');
   const chosen = picked.map((id) => train.images.find((i) => i.id === id)!);
@@ -120,7 +119,7 @@ for (const m of budgets) {
 
   // 2. template matching alone on Test1
   const matching = await stage(join(dir, 'matching-test1.json'), async () => {
-    const modelFile = extractorPath(a.model!);
+    const modelFile = extractorFile(a.model!);
     const { model, meta } = await loadExtractor(modelFile);
     const cache = await FeatureCache.open(join(resolve(a.model!), 'cache'), modelFile);
     const matcher = await TemplateMatcher.create(
@@ -146,8 +145,8 @@ for (const m of budgets) {
       out: refinedDir,
       steps: a.steps ? Number(a.steps) : undefined,
       minutes: a.minutes ? Number(a.minutes) : undefined,
-      config: a.config,
-      resume: true,
+      config: a.config ? JSON.parse(await readFile(a.config, 'utf8')) : undefined,
+      resume: existsSync(refinedDir),
     });
     return { steps: r.steps, seconds: r.totalElapsed, pseudoFile: r.pseudoFile, rounds: r.rounds };
   });

@@ -10,17 +10,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { extractorPath } from '../src/cli/commands/detect.js';
-import { refine } from '../src/cli/commands/refine.js';
-import { select } from '../src/cli/commands/select.js';
+import { detect, refine, type Strategy, select } from '../src/api/index.js';
 import { mean, populationStd, radialErrorMm, summarize } from '../src/eval/metrics.js';
-import { FeatureCache } from '../src/features/cache.js';
-import { loadExtractor } from '../src/features/checkpoint.js';
 import { ISBI_SPACING_MM, loadIsbi2015 } from '../src/io/datasets/isbi2015.js';
 import { writeAnnotations } from '../src/io/formats/index.js';
 import type { Dataset } from '../src/io/types.js';
-import { type Detection, TemplateMatcher } from '../src/matching/detect.js';
-import { RefinedDetector } from '../src/refine/infer.js';
+import type { Detection } from '../src/matching/detect.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 
 const { values: a } = parseArgs({
@@ -91,12 +86,10 @@ for (const m of a.labels!.split(',').map(Number)) {
         images: trainFolder,
         model: a.model!,
         budget: m,
-        out: join(dir, 'selection'),
-        strategy: arm.strategy,
+        strategy: arm.strategy as Strategy,
         seed: arm.seed,
-        quiet: true,
       });
-      return r.selection.ranked.map((x) => x.image);
+      return r.ranked.map((x) => x.image);
     });
     const chosen = picked.map((id) => train.images.find((i) => i.id === id)!);
     const templates = join(dir, 'templates.csv');
@@ -104,19 +97,15 @@ for (const m of a.labels!.split(',').map(Number)) {
       names: train.landmarkNames,
       images: chosen.map((i) => ({ image: i.id, points: i.landmarks!, width: i.width, height: i.height })),
     });
+    // Template matching from the chosen images on Test1 (which holds none of them).
+    const testFiles = test.images.map((i) => i.file);
     const matching = await stage(join(dir, 'matching-test1.json'), async () => {
-      const modelFile = extractorPath(a.model!);
-      const { model, meta } = await loadExtractor(modelFile);
-      const cache = await FeatureCache.open(join(resolve(a.model!), 'cache'), modelFile);
-      const matcher = await TemplateMatcher.create(
-        chosen.map((i) => ({ id: i.id, file: i.file, points: i.landmarks! })),
-        { model, inputSize: meta.inputSize, cache },
-      );
-      const found: Detection[] = [];
-      for (const img of test.images) found.push(await matcher.detect(img.id, img.file));
-      matcher.dispose();
-      model.dispose();
-      return scoreOf(found, test);
+      const labels = {
+        names: train.landmarkNames,
+        images: chosen.map((i) => ({ image: i.id, points: i.landmarks! })),
+      };
+      const withTemplates = [...chosen.map((i) => i.file), ...testFiles];
+      return scoreOf(await detect({ model: a.model!, templates: labels, images: withTemplates }), test);
     });
     const trained = await stage(join(dir, 'refine.json'), async () => {
       const refinedDir = join(dir, 'refined');
@@ -129,12 +118,9 @@ for (const m of a.labels!.split(',').map(Number)) {
       });
       return { minutes: r.totalElapsed / 60 };
     });
-    const refined = await stage(join(dir, 'refined-test1.json'), async () => {
-      const detector = await RefinedDetector.load(join(dir, 'refined'));
-      const found: Detection[] = [];
-      for (const img of test.images) found.push(await detector.detect(img.id, img.file));
-      return scoreOf(found, test);
-    });
+    const refined = await stage(join(dir, 'refined-test1.json'), async () =>
+      scoreOf(await detect({ model: join(dir, 'refined'), images: testFiles }), test),
+    );
     process.stderr.write(`matching ${matching.mre.toFixed(3)} mm, refined ${refined.mre.toFixed(3)} mm\n`);
     runs.push({ name: arm.name, templates: picked, matching, refined, minutes: trained.minutes });
   }

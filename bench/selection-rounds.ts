@@ -11,15 +11,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { refine } from '../src/cli/commands/refine.js';
+import { detect, refine } from '../src/api/index.js';
 import { mean, median, populationStd, radialErrorMm, summarize } from '../src/eval/metrics.js';
 import { buildOneShotTable, setMre } from '../src/experiment/oneshot-table.js';
 import { FeatureCache } from '../src/features/cache.js';
 import { EXTRACTOR_FILE, loadExtractor } from '../src/features/checkpoint.js';
 import { ISBI_SPACING_MM, loadIsbi2015 } from '../src/io/datasets/isbi2015.js';
 import { writeAnnotations } from '../src/io/formats/index.js';
-import type { Detection } from '../src/matching/detect.js';
-import { RefinedDetector } from '../src/refine/infer.js';
 import { DEFAULT_STRATEGY, STRATEGIES, type Strategy, selectImages } from '../src/selection/select.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { Rng } from '../src/util/random.js';
@@ -107,9 +105,7 @@ async function refined(name: string, set: number[]): Promise<{ mre: number; sdr2
     out: refinedDir,
     resume: existsSync(refinedDir),
   });
-  const detector = await RefinedDetector.load(refinedDir);
-  const found: Detection[] = [];
-  for (const img of test.images) found.push(await detector.detect(img.id, img.file));
+  const found = await detect({ model: refinedDir, images: test.images.map((i) => i.file) });
   const errors = found.flatMap((d, i) =>
     d.points.map((p, k) => radialErrorMm(p, truth[i]![k]!, ISBI_SPACING_MM)),
   );

@@ -11,6 +11,9 @@ export { DataError } from '../io/errors.js';
 export { readAnnotations as readLandmarks, writeAnnotations as writeLandmarks } from '../io/formats/index.js';
 export { readImage } from '../io/image.js';
 export type { AnnotatedImage, Annotations, Point } from '../io/types.js';
+export type { PhantomOptions, PhantomResult } from '../phantom/dataset.js';
+/** Synthetic hand X-rays with known landmarks on disk: images/, landmarks.csv, phantom.json. */
+export { writePhantomDataset as makePhantoms } from '../phantom/dataset.js';
 export type { Strategy } from '../selection/select.js';
 export { STRATEGIES } from '../selection/select.js';
 export type { Detection, DetectOptions } from './detect.js';

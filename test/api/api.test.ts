@@ -13,13 +13,13 @@ import {
   detectionsAsLandmarks,
   evaluate,
   loadModel,
+  makePhantoms,
   type Progress,
   readLandmarks,
   refine,
   select,
   train,
 } from 'fewmark';
-import { phantom } from '../../src/cli/commands/phantom.js';
 
 let dir = '';
 let images = '';
@@ -27,7 +27,7 @@ let truth: Annotations;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fewmark-api-'));
-  await phantom({ out: join(dir, 'phantoms'), n: 8, seed: 5, size: 128, quiet: true });
+  await makePhantoms({ out: join(dir, 'phantoms'), n: 8, seed: 5, size: 128 });
   images = join(dir, 'phantoms', 'images');
   truth = await readLandmarks(join(dir, 'phantoms', 'landmarks.csv'));
 });

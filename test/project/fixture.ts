@@ -4,9 +4,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { phantom } from '../../src/cli/commands/phantom.js';
 import { readAnnotations } from '../../src/io/formats/index.js';
 import type { Annotations } from '../../src/io/types.js';
+import { writePhantomDataset } from '../../src/phantom/dataset.js';
 import { initProject } from '../../src/project/init.js';
 
 export interface Fixture {
@@ -53,13 +53,12 @@ export function writeSelectionFixture(dir: string, ranked: string[]): string {
 export async function makeFixture(o: FixtureOptions = {}): Promise<Fixture> {
   const root = mkdtempSync(join(tmpdir(), 'fewmark-project-'));
   const data = join(root, 'phantoms');
-  await phantom({
+  await writePhantomDataset({
     out: data,
     n: o.n ?? 4,
     seed: 3,
     size: o.size ?? 128,
     landmarks: o.landmarks ?? 5,
-    quiet: true,
   });
   const labels = join(data, 'landmarks.csv');
   const project = join(root, 'project');

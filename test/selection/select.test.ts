@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { phantom } from '../../src/cli/commands/phantom.js';
 import { type SelectOptions, select } from '../../src/cli/commands/select.js';
 import * as E from '../../src/engine/index.js';
 import { EXTRACTOR_FILE, saveExtractor } from '../../src/features/checkpoint.js';
 import { type ExtractorConfig, FeatureExtractor } from '../../src/features/model.js';
+import { writePhantomDataset } from '../../src/phantom/dataset.js';
 import { greedy, rankSingles, score } from '../../src/selection/search.js';
 
 const SIZE = 128;
@@ -39,7 +39,7 @@ const readJson = (out: string) => JSON.parse(readFileSync(join(dir, out, 'select
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fewmark-select-'));
-  await phantom({ out: join(dir, 'phantoms'), n: N, seed: 4, size: SIZE, quiet: true });
+  await writePhantomDataset({ out: join(dir, 'phantoms'), n: N, seed: 4, size: SIZE });
   images = join(dir, 'phantoms', 'images');
   model = join(dir, 'model');
   // Untrained, but with GroupNorm its features already differ between

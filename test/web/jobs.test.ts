@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { train } from '../../src/cli/commands/train.js';
+import { train } from '../../src/api/index.js';
 import { isMissing } from '../../src/io/types.js';
 import { initProject } from '../../src/project/init.js';
 import { Project } from '../../src/project/project.js';
@@ -37,7 +37,7 @@ async function waitFor(id: string, timeoutMs = 30_000): Promise<Job> {
 before(async () => {
   f = await makeFixture({ n: 4, size: 64, landmarks: 3 });
   model = join(f.root, 'model');
-  await train({ images: f.images, out: model, steps: 2, size: 64, batch: 2 });
+  await train({ images: f.images, out: model, steps: 2, config: { inputSize: 64, batchSize: 2 } });
   await initProject({ project: f.project, model });
   ({ app, context } = await createServer(await Project.open(f.project)));
 });

@@ -4,7 +4,7 @@
 import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { phantom } from '../../src/cli/commands/phantom.js';
+import { writePhantomDataset } from '../../src/phantom/dataset.js';
 import { initProject } from '../../src/project/init.js';
 
 export const JAPANESE = '患者番号一二三の左手レントゲン写真撮影日二〇二六年十一月分だ';
@@ -21,7 +21,7 @@ export interface OddFixture {
 export async function makeOddFixture(ids: string[], landmarks: string[]): Promise<OddFixture> {
   const root = mkdtempSync(join(tmpdir(), 'fewmark-names-'));
   const data = join(root, 'phantoms');
-  await phantom({ out: data, n: ids.length, seed: 5, size: 64, landmarks: 3, quiet: true });
+  await writePhantomDataset({ out: data, n: ids.length, seed: 5, size: 64, landmarks: 3 });
   const images = join(data, 'images');
   ids.forEach((id, i) => {
     renameSync(join(images, `phantom-${String(i).padStart(3, '0')}.png`), join(images, `${id}.png`));
