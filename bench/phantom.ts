@@ -1,5 +1,5 @@
 // Phantom generator benchmark: n images of size x size, rendered in memory
-// and written to disk by `phantom()` (PNG encoding, files, landmarks.csv),
+// and written to disk by `writePhantomDataset()` (PNG encoding, files, landmarks.csv),
 // printed as a table. Everything runs twice and the second round is shown.
 //
 //   node dist/bench/phantom.js [--n 20] [--size 512] [--seed 1]
@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { phantom } from '../src/cli/commands/phantom.js';
 import * as E from '../src/engine/index.js';
+import { writePhantomDataset } from '../src/phantom/dataset.js';
 import { encodePhantom, planPhantom, renderPhantom } from '../src/phantom/index.js';
 
 const { values: args } = parseArgs({
@@ -47,8 +47,8 @@ async function measure(): Promise<[string, number][]> {
   const dir = mkdtempSync(join(tmpdir(), 'fewmark-bench-phantom-'));
   try {
     const t0 = performance.now();
-    await phantom({ out: join(dir, 'set'), n, seed, size, quiet: true });
-    rows.push(['phantom() to disk (PNG, CSV, json)', (performance.now() - t0) / 1000]);
+    await writePhantomDataset({ out: join(dir, 'set'), n, seed, size });
+    rows.push(['writePhantomDataset() to disk (PNG, CSV, json)', (performance.now() - t0) / 1000]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
