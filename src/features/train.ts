@@ -55,7 +55,7 @@ export async function trainExtractor(run: TrainRun): Promise<TrainResult> {
   const checkpointPath = join(run.out, CHECKPOINT_FILE);
   if (existsSync(checkpointPath) && !run.resume)
     throw new Error(
-      `${run.out} already holds a training checkpoint: pass --resume to continue it, or choose another --out`,
+      `${run.out} already holds a training checkpoint: resume it, or train into another folder`,
     );
 
   E.seed(c.seed);

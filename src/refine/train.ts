@@ -68,7 +68,7 @@ function checkSameConfig(stored: unknown, c: RefineConfig, path: string): void {
     if (RESUMABLE_CHANGES.has(k)) continue;
     if (JSON.stringify(a[k]) !== JSON.stringify(b[k]))
       throw new Error(
-        `${path}: the checkpoint was trained with ${k} = ${JSON.stringify(a[k])}, this run asks for ${JSON.stringify(b[k])}; resume with the same settings or choose another --out`,
+        `${path}: the checkpoint was trained with ${k} = ${JSON.stringify(a[k])}, this run asks for ${JSON.stringify(b[k])}; resume with the same settings or train into another folder`,
       );
   }
 }
@@ -87,7 +87,7 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
   const checkpointPath = join(run.out, REFINE_CHECKPOINT_FILE);
   if (existsSync(checkpointPath) && !run.resume)
     throw new Error(
-      `${run.out} already holds a refinement checkpoint: pass --resume to continue it, or choose another --out`,
+      `${run.out} already holds a refinement checkpoint: resume it, or train into another folder`,
     );
 
   E.seed(c.seed);
@@ -105,7 +105,7 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
     checkSameConfig(ckpt.trainConfig, c, checkpointPath);
     if (ckpt.progress.dataKey !== key)
       throw new Error(
-        `${checkpointPath}: the checkpoint was trained on other images or labels; resume with the same ones or choose another --out`,
+        `${checkpointPath}: the checkpoint was trained on other images or labels; resume with the same ones or train into another folder`,
       );
     ckpt.restore(model, optimizer);
     ({ step, elapsed } = ckpt.progress);

@@ -58,12 +58,12 @@ describe('feature extractor training', () => {
     assert.deepEqual(b, a);
   });
 
-  test('an existing checkpoint is not overwritten without --resume', async () => {
+  test('an existing checkpoint is not overwritten unless resumed', async () => {
     const out = mkdtempSync(join(tmpdir(), 'fewmark-train-'));
     await trainExtractor({ images: images(), out, config: tiny({ steps: 1 }) });
     await assert.rejects(
       trainExtractor({ images: images(), out, config: tiny({ steps: 1 }) }),
-      /already holds a training checkpoint: pass --resume to continue it/,
+      /already holds a training checkpoint: resume it, or train into another folder/,
     );
   });
 

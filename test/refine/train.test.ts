@@ -108,13 +108,13 @@ describe('refinement training', () => {
     assert.throws(() => tiny({ freeze: 'encoder' }), /freeze needs initFromExtractor/);
   });
 
-  test('resuming refuses an existing checkpoint without --resume, other settings or other data', async () => {
+  test('resuming refuses an existing checkpoint unless resumed, other settings or other data', async () => {
     const d = data();
     const out = mkdtempSync(join(tmpdir(), 'fewmark-refine-'));
     await trainRefiner({ data: d, out, config: tiny({ steps: 1 }), source });
     await assert.rejects(
       trainRefiner({ data: d, out, config: tiny({ steps: 2 }), source }),
-      /already holds a refinement checkpoint: pass --resume/,
+      /already holds a refinement checkpoint: resume it/,
     );
     await assert.rejects(
       trainRefiner({ data: d, out, config: tiny({ steps: 2, lr: 0.01 }), source, resume: true }),

@@ -59,6 +59,10 @@ export async function train(o: TrainOptions): Promise<TrainResult & { signal?: N
     throw new UsageError(
       `nothing to resume: ${o.out} holds no training checkpoint (run without --resume to start)`,
     );
+  if (!o.resume && existsSync(join(o.out, CHECKPOINT_FILE)))
+    throw new UsageError(
+      `${o.out} already holds a training checkpoint: pass --resume to continue it, or choose another --out`,
+    );
   const files = await listImages(o.images);
   const loading = startProgress('loading images', files.length, 5);
   const images = await loadTrainingImages(files, config.inputSize, (done) => loading.update(done));
