@@ -34,7 +34,7 @@ export type Model = ExtractorModel | RefinedModel;
 /** The extractor weights of a model folder, or the file itself. */
 export function extractorFile(model: string): string {
   const path = existsSync(model) && statSync(model).isDirectory() ? join(model, EXTRACTOR_FILE) : model;
-  if (!existsSync(path)) throw new DataError(model, `no trained feature extractor (${EXTRACTOR_FILE})`);
+  if (!existsSync(path)) throw new DataError(model, `no trained extractor (${EXTRACTOR_FILE})`);
   return path;
 }
 

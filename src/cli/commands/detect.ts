@@ -1,10 +1,10 @@
 // `fewmark detect`: finds the templates' landmarks in every other image of a
 // folder by template matching, and writes them in any supported format,
 // with per-landmark confidences in a JSON file beside them.
-import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { extractorFile } from '../../api/models.js';
 import { FeatureCache } from '../../features/cache.js';
-import { EXTRACTOR_FILE, loadExtractor } from '../../features/checkpoint.js';
+import { loadExtractor } from '../../features/checkpoint.js';
 import { DataError } from '../../io/errors.js';
 import { imageId, listImages } from '../../io/folder.js';
 import { outputFormat, readAnnotations } from '../../io/formats/index.js';
@@ -39,12 +39,14 @@ export interface DetectResult {
   templates: string[];
 }
 
-/** The extractor file of a model folder (or the file itself). */
+/** The extractor file of a model folder (or the file itself); the error says how to make one. */
 export function extractorPath(model: string): string {
-  const path = existsSync(model) && statSync(model).isDirectory() ? join(model, EXTRACTOR_FILE) : model;
-  if (!existsSync(path))
-    throw new DataError(model, `no trained extractor (${EXTRACTOR_FILE}); run fewmark train first`);
-  return path;
+  try {
+    return extractorFile(model);
+  } catch (err) {
+    if (err instanceof DataError) throw new DataError(model, `${err.problem}; run fewmark train first`);
+    throw err;
+  }
 }
 
 /** Before any work: the output is not an input, has a known format and is the right kind of path. */
