@@ -19,6 +19,7 @@ import {
   MANIFEST_VERSION,
   type Manifest,
   type ProjectModel,
+  withModel,
   writeManifest,
 } from './manifest.js';
 import { SUBDIRS } from './paths.js';
@@ -99,11 +100,6 @@ function modelEntry(path: string): ProjectModel {
       `neither a trained extractor (${EXTRACTOR_FILE}) nor a refined model; run fewmark train first`,
     );
   return { name: basename(abs), kind: 'extractor', path: abs };
-}
-
-/** Adds a model, replacing one of the same kind and path; the newest of a kind comes last. */
-function withModel(models: ProjectModel[], entry: ProjectModel): ProjectModel[] {
-  return [...models.filter((m) => !(m.kind === entry.kind && m.path === entry.path)), entry];
 }
 
 export async function initProject(o: InitOptions): Promise<InitResult> {

@@ -32,6 +32,11 @@ export interface ProjectModel {
   path: string;
 }
 
+/** Adds a model, replacing one of the same kind and path; the newest of a kind comes last. */
+export function withModel(models: ProjectModel[], entry: ProjectModel): ProjectModel[] {
+  return [...models.filter((m) => !(m.kind === entry.kind && m.path === entry.path)), entry];
+}
+
 export interface Manifest {
   format: 'fewmark-project';
   version: number;

@@ -2,12 +2,19 @@
 // prediction run, and the checks every change goes through. Requests name
 // images by id only; the file behind an id is always the one the manifest
 // lists, so nothing outside the project and its listed images is reachable.
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Annotations, Point, Spacing } from '../io/types.js';
 import { type AnnotationRecord, type AnnotationStatus, AnnotationStore, statusOf } from './annotations.js';
 import { type DisplayImage, displayImage } from './display-image.js';
 import { invalid, notFound } from './errors.js';
-import { type Manifest, type ProjectImage, readManifest, writeManifest } from './manifest.js';
+import {
+  type Manifest,
+  type ModelKind,
+  type ProjectImage,
+  readManifest,
+  withModel,
+  writeManifest,
+} from './manifest.js';
 import { lowestConfidence, type Prediction, type PredictionRun, readPredictionRun } from './predictions.js';
 import { readProjectSelection, type Selection } from './selection.js';
 
@@ -188,6 +195,12 @@ export class Project {
     const p = this.manifestQueue.then(run, run);
     this.manifestQueue = p.catch(() => {});
     return p;
+  }
+
+  /** Lists a model folder in the manifest (the newest of its kind is the one jobs use). */
+  async addModel(path: string, kind: ModelKind): Promise<void> {
+    const entry = { name: basename(path), kind, path: resolve(path) };
+    await this.updateManifest((m) => ({ ...m, models: withModel(m.models, entry) }));
   }
 
   /** Makes a selection in selections/<name> the current one (the annotation queue). */

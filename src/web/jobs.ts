@@ -1,12 +1,13 @@
-// Background jobs started from the page: detection (and refinement once the
-// project lists a refined model), and choosing the next images to annotate
-// (`fewmark select --labeled`: labeling in rounds; its ranking becomes the
-// annotation queue). Each runs `fewmark <verb>` as a child
-// process, because native ops are synchronous and would stall every
-// request (saves included) if run in the server; the child's progress lines
-// ("detecting 3/40") are read from its stderr. One job runs at a time; a
-// finished run becomes the project's current predictions (or selection). Cancelling ends
-// the child's whole process group before the job says 'cancelled'.
+// Background jobs started from the page: detection by template matching,
+// refinement (a refined model trained from the labeled images, then
+// detection with it) and choosing the next images to annotate (labeling in
+// rounds; its ranking becomes the queue). Each runs through the library in
+// a child process (job-worker.ts), because native ops are synchronous and
+// would stall every request (saves included) if run in the server; the
+// child sends typed progress messages. One job runs at a time; a finished
+// run becomes the project's current predictions (or selection, or model).
+// Cancelling ends the child's whole process group before the job says
+// 'cancelled'.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import type { Project } from '../project/project.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { EXIT_WITH_PARENT } from '../util/parent-watch.js';
 import { hidePaths } from './errors.js';
+import type { JobMessage, JobSpec } from './job-worker.js';
 
 export type JobKind = 'detect' | 'refine' | 'select';
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
@@ -40,82 +42,23 @@ export interface Job {
   log: string[];
 }
 
-/** What a kind of job needs and which command it runs. */
+/** What a kind of job needs and what a finished run becomes. */
 interface KindSpec {
-  model: ProjectModel['kind'];
-  /** Whether it needs labeled images (templates). */
+  /** Every kind works from the project's newest feature extractor. */
   needsLabels: boolean;
-  /** What a finished run becomes: the project's current predictions or its selection (the queue). */
+  /** The project's current predictions, or its selection (the queue). */
   output: 'predictions' | 'selection';
-  /**
-   * The `fewmark` arguments; `templates` is a wide CSV of the labeled images
-   * (if any); `out` the predictions file, or for a selection its folder.
-   */
-  args(o: { model: string; templates?: string; images: string; out: string; budget: number }): string[];
 }
 
 /** How many images "choose next" picks unless asked for another number. */
 export const DEFAULT_NEXT_BUDGET = 5;
 
-const templatesFlag = (file?: string) => (file ? ['--templates', file] : []);
-
 const KINDS: Record<JobKind, KindSpec> = {
-  detect: {
-    model: 'extractor',
-    needsLabels: true,
-    output: 'predictions',
-    args: (o) => [
-      'detect',
-      '--model',
-      o.model,
-      ...templatesFlag(o.templates),
-      '--images',
-      o.images,
-      '--out',
-      o.out,
-      // The project (and so its predictions) may live inside the image folder.
-      '--allow-inside-images',
-    ],
-  },
-  // A refined model (fewmark refine) replaces template matching: fewmark
-  // detect runs it when given one; the templates only mark the images
-  // that are labeled already (not predicted again).
-  refine: {
-    model: 'refined',
-    needsLabels: false,
-    output: 'predictions',
-    args: (o) => [
-      'detect',
-      '--model',
-      o.model,
-      ...templatesFlag(o.templates),
-      '--images',
-      o.images,
-      '--out',
-      o.out,
-      // The project (and so its predictions) may live inside the image folder.
-      '--allow-inside-images',
-    ],
-  },
+  detect: { needsLabels: true, output: 'predictions' },
+  // A refined model is trained on the current labels, kept in models/<job>, and detects.
+  refine: { needsLabels: true, output: 'predictions' },
   // The labeled images count as chosen; the next ones are picked around them.
-  select: {
-    model: 'extractor',
-    needsLabels: false,
-    output: 'selection',
-    args: (o) => [
-      'select',
-      '--model',
-      o.model,
-      '--images',
-      o.images,
-      '--budget',
-      String(o.budget),
-      ...(o.templates ? ['--labeled', o.templates] : []),
-      '--out',
-      o.out,
-      '--allow-inside-images',
-    ],
-  },
+  select: { needsLabels: false, output: 'selection' },
 };
 
 export const JOB_KINDS = Object.keys(KINDS) as JobKind[];
@@ -124,8 +67,8 @@ const LOG_LINES = 30;
 const PROGRESS = /^(.*?)\s*(\d+)\/(\d+)\b/;
 
 export interface JobRunnerOptions {
-  /** The fewmark CLI script (default: the one beside this module). */
-  cli?: string;
+  /** The job script (default: job-worker.js beside this module). */
+  worker?: string;
   /** How long a cancelled run may take to end after SIGTERM before it gets SIGKILL (ms). */
   graceMs?: number;
 }
@@ -143,6 +86,9 @@ interface Run {
   killTimer?: NodeJS.Timeout;
   /** Whether the child's 'close' came: its process group may be gone, and its number reused. */
   closed: boolean;
+  /** What the child said when it failed, and whether it said it finished. */
+  failure?: string;
+  finished?: boolean;
   /** Resolves once the job has its final state (the process tree has ended). */
   ended: Promise<void>;
   end: () => void;
@@ -152,26 +98,24 @@ export class JobRunner {
   private readonly jobs = new Map<string, Job>();
   /** The job that runs (or is ending); set in the same tick as the check, so two starts never both pass. */
   private current: Run | undefined;
-  private readonly cli: string;
+  private readonly worker: string;
   private readonly graceMs: number;
 
   constructor(
     readonly project: Project,
     options: JobRunnerOptions = {},
   ) {
-    this.cli = options.cli ?? fileURLToPath(new URL('../cli/main.js', import.meta.url));
+    this.worker = options.worker ?? fileURLToPath(new URL('./job-worker.js', import.meta.url));
     this.graceMs = options.graceMs ?? GRACE_MS;
   }
 
-  /** The model a kind would use (the newest of its kind), or why it cannot run. */
-  private modelFor(kind: JobKind): ProjectModel | string {
-    const wanted = KINDS[kind].model;
-    const model = this.project.manifest.models.filter((m) => m.kind === wanted).at(-1);
-    if (!model)
-      return kind === 'detect'
-        ? 'no trained model in the project: run fewmark train, then fewmark init --project DIR --model MODEL'
-        : 'no refined model in the project: run fewmark refine, then fewmark init --project DIR --model REFINED';
-    return model;
+  /** The feature extractor every kind starts from (the newest), or why none can run. */
+  private extractor(): ProjectModel | string {
+    const model = this.project.manifest.models.filter((m) => m.kind === 'extractor').at(-1);
+    return (
+      model ??
+      'no trained model in the project: run fewmark train, then fewmark init --project DIR --model MODEL'
+    );
   }
 
   /** Per kind: null when it can start now, else why not. */
@@ -179,7 +123,7 @@ export class JobRunner {
     const running = this.running();
     const labeled = this.project.labeled().images.length;
     const reason = (kind: JobKind) => {
-      const model = this.modelFor(kind);
+      const model = this.extractor();
       if (typeof model === 'string') return model;
       if (labeled === 0 && KINDS[kind].needsLabels)
         return 'no labeled image yet: place every landmark on at least one image';
@@ -222,7 +166,7 @@ export class JobRunner {
     const why = this.availability()[kind];
     if (why) throw conflict(`cannot start ${kind}: ${why}`);
     const spec = KINDS[kind];
-    const model = this.modelFor(kind) as ProjectModel;
+    const model = this.extractor() as ProjectModel;
     const started = new Date();
     const id = this.newId(started, kind);
     const job: Job = {
@@ -247,41 +191,44 @@ export class JobRunner {
       : predictionDir(this.project.dir, id);
     const templates = this.project.labeled();
     const free = this.project.manifest.images.length - templates.images.length;
-    let args: string[];
+    let jobSpec: JobSpec;
     try {
       await mkdir(dir, { recursive: true });
       const templatesFile =
         templates.images.length > 0 ? join(dir, toSelection ? 'labeled.csv' : 'templates.csv') : undefined;
       if (templatesFile) await writeAnnotations(templatesFile, templates);
+      const refinedOut = kind === 'refine' ? join(this.project.dir, SUBDIRS.models, id) : undefined;
       if (!toSelection)
         await writeFileAtomic(
           join(dir, RUN_FILE),
-          `${JSON.stringify({ kind, model: model.path, templates: templates.images.map((t) => t.image), started: job.started }, null, 1)}\n`,
+          `${JSON.stringify({ kind, model: refinedOut ?? model.path, templates: templates.images.map((t) => t.image), started: job.started }, null, 1)}\n`,
         );
-      args = spec.args({
+      jobSpec = {
+        kind,
         model: model.path,
         templates: templatesFile,
         images: this.project.manifest.imagesDir,
         out: toSelection ? dir : join(dir, PREDICTIONS_FILE),
+        refinedOut,
         budget: Math.min(options.budget ?? DEFAULT_NEXT_BUDGET, free),
-      });
+      };
     } catch (err) {
       this.end(run, 'failed', (err as Error).message);
       return job;
     }
     // Cancelled while its files were being written: it never starts.
     if (run.cancelled) this.end(run, 'cancelled', 'cancelled by the user');
-    else this.spawn(run, args);
+    else this.spawn(run, jobSpec);
     return job;
   }
 
-  private spawn(run: Run, args: string[]): void {
+  private spawn(run: Run, spec: JobSpec): void {
     const { job } = run;
     // Detached: the child leads a process group of its own, so that cancel
     // can signal everything it started (workers, a shell's children), not
     // only the child itself.
-    const child = spawn(process.execPath, [this.cli, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const child = spawn(process.execPath, [this.worker, JSON.stringify(spec)], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       detached: true,
       // ... and so it must not outlive a server killed with SIGKILL.
       env: { ...process.env, [EXIT_WITH_PARENT]: String(process.pid) },
@@ -293,8 +240,9 @@ export class JobRunner {
       partial = lines.pop()!;
       for (const line of lines) this.onLine(job, line);
     });
+    child.on('message', (m: JobMessage) => this.onMessage(run, m));
     child.on('error', (err) => {
-      this.end(run, 'failed', `cannot start fewmark ${args[0]}: ${err.message}`);
+      this.end(run, 'failed', `cannot start the ${spec.kind} job: ${err.message}`);
     });
     // 'close' comes once the child has exited and every process holding its
     // stderr has too: for a cancelled run, once the whole tree is gone.
@@ -307,6 +255,14 @@ export class JobRunner {
     });
   }
 
+  private onMessage(run: Run, m: JobMessage): void {
+    if (m.type === 'progress') run.job.progress = { label: m.label, done: m.done, total: m.total };
+    else if (m.type === 'log') this.onLine(run.job, m.text);
+    else if (m.type === 'failed') run.failure = m.message;
+    else if (m.type === 'done') run.finished = true;
+  }
+
+  /** A line the child printed (or sent): kept in the log; a count in it ("detecting 3/40") is progress. */
   private onLine(job: Job, line: string): void {
     const text = hidePaths(line.trim(), this.project.dir);
     if (!text) return;
@@ -325,13 +281,14 @@ export class JobRunner {
       return;
     }
     if (code !== 0) {
-      const said = [...job.log].reverse().find((l) => l.startsWith('fewmark: '));
-      const why = said?.slice('fewmark: '.length) ?? job.log.at(-1) ?? `exit ${code ?? signal}`;
+      const why = run.failure ?? job.log.at(-1) ?? `exit ${code ?? signal}`;
       this.end(run, 'failed', why);
       return;
     }
     const output = KINDS[job.kind].output;
     try {
+      if (job.kind === 'refine')
+        await this.project.addModel(join(this.project.dir, SUBDIRS.models, job.id), 'refined');
       if (output === 'selection') await this.project.useSelection(job.output);
       else await this.project.usePredictions(job.output);
       this.end(run, 'done');

@@ -1,7 +1,7 @@
 // Cancelling a job ends its whole process tree before the API says
 // 'cancelled', and nothing the run writes afterwards becomes the project's
 // predictions; one job runs at a time, even when two starts arrive in the
-// same tick. The job runs a stand-in for the fewmark CLI (fast, no model):
+// same tick. The job runs a stand-in for the job worker (fast, no model):
 // it starts a grandchild that keeps writing, like a tool that spawns
 // workers, and prints both process ids.
 import assert from 'node:assert/strict';
@@ -17,14 +17,14 @@ import type { Job } from '../../src/web/jobs.js';
 import { createServer, type ServerContext } from '../../src/web/server.js';
 import { type Fixture, makeFixture } from '../project/fixture.js';
 
-// The stand-in CLI. Modes (fake.json): 'done' writes detections and exits 0;
+// The stand-in worker (the job's JSON in argv[2]). Modes (fake.json): 'done' writes detections and exits 0;
 // 'slow' exits 0 only 300 ms after SIGTERM, writing detections first (a run
 // that finishes its work on the way out); 'stubborn' ignores SIGTERM.
-const FAKE_CLI = `
+const FAKE_WORKER = `
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 const { mode, detections } = JSON.parse(readFileSync(new URL('./fake.json', import.meta.url), 'utf8'));
-const out = process.argv[process.argv.indexOf('--out') + 1];
+const out = JSON.parse(process.argv[2]).out;
 const finish = () => { writeFileSync(out + '.detections.json', detections); process.exit(0); };
 if (mode === 'done') setTimeout(finish, 50);
 else {
@@ -112,10 +112,10 @@ before(async () => {
   mkdirSync(model);
   writeFileSync(join(model, EXTRACTOR_FILE), '');
   await initProject({ project: f.project, model });
-  const cli = join(f.root, 'fake-cli.mjs');
-  writeFileSync(cli, FAKE_CLI);
+  const worker = join(f.root, 'fake-worker.mjs');
+  writeFileSync(worker, FAKE_WORKER);
   setMode('done');
-  ({ app, context } = await createServer(await Project.open(f.project), { cli, graceMs: GRACE_MS }));
+  ({ app, context } = await createServer(await Project.open(f.project), { worker, graceMs: GRACE_MS }));
   const template = f.truth.images[0]!;
   await context.project.setPoints(
     template.image,

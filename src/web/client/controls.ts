@@ -5,6 +5,12 @@ import { byId, el } from './dom.js';
 
 const POLL_MS = 1000;
 
+const TITLES: Record<JobKind, string> = {
+  detect: 'template matching from the labeled images, in the background',
+  refine: 'trains a refined model from the labeled images, then detects with it (minutes), in the background',
+  select: 'choose the next images to annotate, around those labeled',
+};
+
 /** Job buttons and progress; `done` runs when a job ends well (new predictions or a new queue). */
 export function jobControls(getProject: () => ProjectView, done: () => Promise<void>) {
   const status = byId('job-status');
@@ -42,14 +48,8 @@ export function jobControls(getProject: () => ProjectView, done: () => Promise<v
     for (const kind of Object.keys(buttons) as JobKind[]) {
       const why = available[kind];
       buttons[kind].disabled = !!running || why !== null;
-      buttons[kind].title =
-        why ??
-        (kind === 'select'
-          ? 'choose the next images to annotate, around those labeled'
-          : `run ${kind} in the background`);
+      buttons[kind].title = why ?? TITLES[kind];
     }
-    // Refinement is offered only once the project lists a refined model.
-    buttons.refine.hidden = !getProject().models.some((m) => m.kind === 'refined');
   };
 
   const follow = async (job: Job) => {
