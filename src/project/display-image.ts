@@ -5,11 +5,10 @@
 // pixel spacing a DICOM file carries.
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as E from '../engine/index.js';
 import { DataError, ioReason } from '../io/errors.js';
-import { readImage } from '../io/image.js';
 import type { Spacing } from '../io/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { convertInWorker } from './display-convert.js';
 import { fileNameOfId, SUBDIRS } from './paths.js';
 
 export interface DisplayInfo {
@@ -52,7 +51,7 @@ export async function cachedDisplayInfo(projectDir: string, id: string): Promise
   return info;
 }
 
-/** The display PNG of a source image, made on first use (decoding is synchronous and native). */
+/** The display PNG of a source image, made on first use, in a worker thread (display-convert.ts). */
 export async function displayImage(projectDir: string, id: string, source: string): Promise<DisplayImage> {
   const paths = cachePaths(projectDir, id);
   const s = await stat(source).catch((err) => {
@@ -64,19 +63,7 @@ export async function displayImage(projectDir: string, id: string, source: strin
     const { size: _, mtimeMs: __, ...info } = meta;
     return { png: paths.png, info };
   }
-  const image = await readImage(source);
-  let bytes: Buffer;
-  try {
-    bytes = E.tidy(() => E.encodeImage(image.pixels.add(0.5).clamp(0, 255).to('uint8'), '.png'));
-  } finally {
-    image.pixels.dispose();
-  }
-  const info: DisplayInfo = {
-    width: image.width,
-    height: image.height,
-    bitDepth: image.bitDepth,
-    ...(image.spacing ? { spacing: image.spacing } : {}),
-  };
+  const { png: bytes, ...info } = await convertInWorker(source);
   // PNG first, then the meta that vouches for it: a crash in between only
   // costs a conversion next time. (A cache needs no folder flush.)
   await writeFileAtomic(paths.png, bytes);
