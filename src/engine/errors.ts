@@ -10,7 +10,7 @@ export function invalidArgument(fn: string, name: string, expected: string, actu
   return new TypeError(`${fn}: expected ${expected} for ${name} but received ${describe(actual)}`);
 }
 
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value))
     return `[${value

@@ -26,11 +26,11 @@ export type PixelSpacing = number | { x: number; y: number };
 /** How SDR decides success: error <= r (default, ISBI 2015) or error < r. */
 export type SdrRule = '<=' | '<';
 
-export const DEFAULT_RADII: readonly number[] = Object.freeze([2, 2.5, 3, 4]);
-export const DEFAULT_OUTLIER_RADII: readonly number[] = Object.freeze([4, 10]);
-export const DEFAULT_SDR_RULE: SdrRule = '<=';
+const DEFAULT_RADII: readonly number[] = Object.freeze([2, 2.5, 3, 4]);
+const DEFAULT_OUTLIER_RADII: readonly number[] = Object.freeze([4, 10]);
+const DEFAULT_SDR_RULE: SdrRule = '<=';
 /** Errors this close to a radius count as exactly on it. */
-export const SDR_EPSILON_MM = 1e-9;
+const SDR_EPSILON_MM = 1e-9;
 
 export const sdrRuleText = (rule: SdrRule) => `SDR uses error ${rule} r mm`;
 
@@ -256,7 +256,7 @@ function checkRadii(radii: readonly number[], what: string): number[] {
   return [...new Set(radii)].sort((a, b) => a - b);
 }
 
-export function imageRow(names: string[], e: ImageErrors): ImageRow {
+function imageRow(names: string[], e: ImageErrors): ImageRow {
   let worst = -1;
   e.errors.forEach((v, k) => {
     if (!Number.isNaN(v) && (worst < 0 || v > e.errors[worst]!)) worst = k;

@@ -150,7 +150,7 @@ export async function buildOneShotTable(
  * into table.templates), one per target and landmark. Targets that are
  * themselves in the set (a pool evaluated on itself) are left out.
  */
-export function setErrors(
+function setErrors(
   table: OneShotTable,
   set: readonly number[],
   truth: Point[][],

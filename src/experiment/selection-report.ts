@@ -10,7 +10,7 @@ import { pearson, spearman } from './stats.js';
 const f3 = (v: number) => v.toFixed(3);
 const pct = (v: number, of: number) => `${((100 * v) / of).toFixed(0)}%`;
 
-export function renderSelectionReport(r: SelectionExperimentResult, header: string[]): string {
+function renderSelectionReport(r: SelectionExperimentResult, header: string[]): string {
   const singles = r.budgets.find((b) => b.m === 1);
   const lines = [
     '# Which images to label — selection experiment on ISBI 2015',

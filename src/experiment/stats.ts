@@ -17,7 +17,7 @@ export function pearson(x: readonly number[], y: readonly number[]): number {
 }
 
 /** Ranks 1..n, ties sharing their mean rank. */
-export function ranks(v: readonly number[]): number[] {
+function ranks(v: readonly number[]): number[] {
   const order = v.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
   const r = new Array<number>(v.length);
   for (let k = 0; k < order.length; ) {

@@ -6,9 +6,9 @@ import dicomParser from 'dicom-parser';
 import { DataError, readInput } from './errors.js';
 import { checkImageBytes, checkPixelCount } from './image-check.js';
 
-export const IMAGE_EXTENSIONS = ['.bmp', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.dcm', '.dicom'];
+const IMAGE_EXTENSIONS = ['.bmp', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.dcm', '.dicom'];
 
-export const isImageFile = (name: string) => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
+const isImageFile = (name: string) => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
 
 /** The image id fewmark uses: the file name without folder and extension. */
 export const imageId = (file: string) => basename(file, extname(file));

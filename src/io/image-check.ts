@@ -40,7 +40,7 @@ const FORMAT_NAMES: Record<ImageFormat, string> = {
 const startsWith = (b: Uint8Array, sig: number[], at = 0) => sig.every((v, i) => b[at + i] === v);
 
 /** The format from the first bytes, or undefined for anything fewmark does not read through OpenCV. */
-export function sniffFormat(b: Uint8Array): ImageFormat | undefined {
+function sniffFormat(b: Uint8Array): ImageFormat | undefined {
   if (startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
   if (startsWith(b, [0xff, 0xd8, 0xff])) return 'jpeg';
   if (startsWith(b, [0x42, 0x4d])) return 'bmp';

@@ -6,7 +6,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 
 /** A conflict between an output and the inputs: a usage error (exit 2). */
-export class OutputConflict extends Error {
+class OutputConflict extends Error {
   override name = 'OutputConflict';
   readonly exitCode = 2;
 }

@@ -29,7 +29,7 @@ export interface DisplayOptions {
   percentiles?: [number, number];
 }
 
-export const DEFAULT_PERCENTILES: [number, number] = [0.5, 99.5];
+const DEFAULT_PERCENTILES: [number, number] = [0.5, 99.5];
 
 const HISTOGRAM_BINS = 65536;
 

@@ -7,7 +7,7 @@ import type { Annotations } from '../io/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Detection } from './detect.js';
 
-export const detectionsJsonOf = (predictions: string) => `${predictions}.detections.json`;
+const detectionsJsonOf = (predictions: string) => `${predictions}.detections.json`;
 
 /** Detections as landmarks (to write, or to evaluate). */
 export function detectionsAsLandmarks(detections: readonly Detection[], names: string[]): Annotations {

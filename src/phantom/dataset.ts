@@ -53,7 +53,7 @@ interface Checked {
 }
 
 /** Checks options and fills in defaults; throws a RangeError naming the option. */
-export function checkPhantomOptions(options: PhantomOptions, landmarkNames: readonly string[]): Checked {
+function checkPhantomOptions(options: PhantomOptions, landmarkNames: readonly string[]): Checked {
   const { out, n, seed } = options;
   if (typeof out !== 'string' || out.trim() === '') fail('out', 'a folder path', out);
   if (!Number.isInteger(n) || n < 1 || n > MAX_IMAGES)

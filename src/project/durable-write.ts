@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** Flushes a folder's entries (renames, new files) to disk. */
-export async function syncDirectory(dir: string): Promise<void> {
+async function syncDirectory(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();

@@ -59,7 +59,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks a parsed manifest; problems name the file and the field. */
-export function checkManifest(value: unknown, file: string): Manifest {
+function checkManifest(value: unknown, file: string): Manifest {
   const bad = (what: string): never => {
     throw new DataError(file, `not a fewmark project manifest: ${what}`);
   };

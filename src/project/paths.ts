@@ -4,7 +4,6 @@
 // be plain names (no separators, no dots in front), and every resolved path
 // is checked to lie under the project folder.
 import { createHash } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 export const SUBDIRS = {
@@ -27,7 +26,7 @@ export const isPlainName = (name: string) => PLAIN_NAME.test(name);
  * with those and a temporary file's '.<name>.<pid>.<n>.tmp' around it, it
  * stays well under the 255 bytes file systems allow in a name.
  */
-export const MAX_ID_FILE_NAME = 200;
+const MAX_ID_FILE_NAME = 200;
 const HASH_CHARS = 32;
 
 /**
@@ -53,13 +52,4 @@ export function fileNameOfId(id: string): string {
 export function isInside(root: string, path: string): boolean {
   const rel = relative(resolve(root), resolve(path));
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
-
-/** Like isInside, but through symbolic links: the real path must be inside the real root. */
-export async function isReallyInside(root: string, path: string): Promise<boolean> {
-  try {
-    return isInside(await realpath(root), await realpath(path));
-  } catch {
-    return false;
-  }
 }

@@ -23,9 +23,9 @@ export interface Selection {
   ranked: RankedImage[];
 }
 
-export const SELECTION_FILE = 'selection.json';
+const SELECTION_FILE = 'selection.json';
 
-export function parseSelection(text: string, file: string): Selection {
+function parseSelection(text: string, file: string): Selection {
   let v: Record<string, unknown>;
   try {
     v = JSON.parse(text);
@@ -58,7 +58,7 @@ export function parseSelection(text: string, file: string): Selection {
   };
 }
 
-export async function readSelectionFile(file: string): Promise<Selection> {
+async function readSelectionFile(file: string): Promise<Selection> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -50,7 +50,7 @@ export function mapPoint(p: Point, a: Affine, size: number): Point {
  * output pixel: the inverse map p_in = A p_out + b, A = R(-angle) / k,
  * b = c - A (c + t), written in normalised coordinates n = (2p + 1) / S - 1.
  */
-export function affineTheta(a: Affine, size: number): number[] {
+function affineTheta(a: Affine, size: number): number[] {
   const c = (size - 1) / 2;
   const cos = Math.cos(a.angle) / a.scale;
   const sin = Math.sin(a.angle) / a.scale;
@@ -69,7 +69,7 @@ export function affineTheta(a: Affine, size: number): number[] {
   ];
 }
 
-export function randomAffine(rng: Rng, size: number, o: AugmentOptions): Affine {
+function randomAffine(rng: Rng, size: number, o: AugmentOptions): Affine {
   return {
     angle: (rng.uniform(-o.maxRotationDeg, o.maxRotationDeg) * Math.PI) / 180,
     scale: Math.exp(rng.uniform(-Math.log1p(o.scale), Math.log1p(o.scale))),

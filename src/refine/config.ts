@@ -44,7 +44,7 @@ export interface RefineConfig {
   vote: Omit<VoteOptions, 'stride' | 'radius'>;
 }
 
-export const defaultRefineConfig: RefineConfig = {
+const defaultRefineConfig: RefineConfig = {
   seed: 0,
   inputSize: null,
   // Measured on ISBI (docs/refine-isbi.md): the network localises better at

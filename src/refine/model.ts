@@ -47,7 +47,7 @@ export interface RefineOutput {
 }
 
 /** Decoder levels needed to come up from stride 32 to the output stride. */
-export function decoderLevels(outputStride: number): number {
+function decoderLevels(outputStride: number): number {
   const levels = 5 - Math.log2(outputStride);
   if (!Number.isInteger(levels) || levels < 2 || levels > 4)
     throw new RangeError(`RefineNet: outputStride must be 2, 4 or 8, got ${outputStride}`);

@@ -20,7 +20,7 @@ export interface RegionOptions {
   margin: number;
 }
 
-export const defaultRegionOptions: RegionOptions = { quantile: 0.02, margin: 0.08 };
+const defaultRegionOptions: RegionOptions = { quantile: 0.02, margin: 0.08 };
 
 function quantile(sorted: number[], q: number): number {
   const at = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));

@@ -29,7 +29,7 @@ import { type RefineResult, type RefineStepReport, trainRefiner } from './train.
 /** Where the template-matching pseudo-labels are kept. */
 export const PSEUDO_FILE = 'pseudo-labels.csv';
 /** Where a round's network writes its labels of the unlabeled images (the next round's pseudo-labels). */
-export const RELABELED_FILE = 'relabeled.csv';
+const RELABELED_FILE = 'relabeled.csv';
 
 /** The folder of round k (1-based) of `rounds`: the last one is the output itself. */
 export function roundFolder(out: string, k: number, rounds: number): string {

@@ -13,11 +13,11 @@
 // equally, whatever their channel counts.
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
-import { type DetectorOptions, pyramidOf } from '../matching/detect.js';
+
 import type { PointSet } from './baselines.js';
 
 /** How many of the coarsest pyramid layers the embedding pools. */
-export const EMBEDDING_LAYERS = 2;
+const EMBEDDING_LAYERS = 2;
 
 /** Pyramid (per layer [1, C, h, w], coarsest first) -> the unit-length embedding. */
 export function globalEmbedding(pyramid: Tensor[], layers = EMBEDDING_LAYERS): Float32Array {
@@ -37,20 +37,4 @@ export function stackEmbeddings(rows: Float32Array[]): PointSet {
     values.set(r, i * dim);
   });
   return { count: rows.length, dim, values };
-}
-
-/** Embeddings of image files, features through the cache when one is given. */
-export async function imageEmbeddings(
-  files: string[],
-  o: Pick<DetectorOptions, 'model' | 'inputSize' | 'cache'>,
-  onProgress?: (done: number, total: number) => void,
-): Promise<PointSet> {
-  const rows: Float32Array[] = [];
-  for (const file of files) {
-    const { pyramid } = await pyramidOf(file, o);
-    rows.push(globalEmbedding(pyramid));
-    for (const layer of pyramid) layer.dispose();
-    onProgress?.(rows.length, files.length);
-  }
-  return stackEmbeddings(rows);
 }

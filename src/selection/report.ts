@@ -20,7 +20,7 @@ export interface SelectionMeta {
   keypoints: { method: ProposalMethod; maxPoints: number; contrastThreshold: number };
 }
 
-export const STRATEGY_TEXT: Record<Strategy, string> = {
+const STRATEGY_TEXT: Record<Strategy, string> = {
   medoids:
     'k-medoids on global embeddings: greedy, then swaps while the mean distance to the nearest chosen image falls (one image: the SCP pick)',
   scp: 'SCP: greedy, then swaps while R improves (one image: every single image scored)',

@@ -44,10 +44,10 @@ export const ROUND_STRATEGIES: readonly Strategy[] = ['medoids', 'scp', 'scp-gre
  * The strategy that actually runs: 'medoids' for a single image with none
  * labeled is the SCP's pick, which measured better than any medoid there.
  */
-export const effectiveStrategy = (s: Strategy, budget: number, labeled: number): Strategy =>
+const effectiveStrategy = (s: Strategy, budget: number, labeled: number): Strategy =>
   s === 'medoids' && budget === 1 && labeled === 0 ? 'scp' : s;
 
-export const DEFAULT_RANDOM_SETS = 10_000;
+const DEFAULT_RANDOM_SETS = 10_000;
 
 export interface SelectionInput {
   /** The pool; every image is a candidate and every image is represented. */

@@ -1,6 +1,5 @@
 // Writes that never leave a half-written file: write a temporary file in
 // the same folder, flush it to disk, then rename it over the target.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -33,25 +32,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
-export function writeFileAtomicSync(path: string, data: string | Uint8Array | Uint8Array[]): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = tempName(path);
-  const chunks = toChunks(data);
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      for (const chunk of chunks) writeSync(fd, chunk);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
     throw err;
   }
 }

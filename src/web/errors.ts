@@ -16,7 +16,7 @@ export interface ErrorBody {
 }
 
 /** The status and message of any error thrown by a route. */
-export function describeError(err: unknown): { status: number; message: string } {
+function describeError(err: unknown): { status: number; message: string } {
   if (err instanceof ProjectError) return { status: STATUS[err.kind], message: err.message };
   // A project file that does not parse: the request cannot be served as asked.
   if (err instanceof DataError) return { status: 422, message: err.message };

@@ -51,7 +51,7 @@ interface KindSpec {
 }
 
 /** How many images "choose next" picks unless asked for another number. */
-export const DEFAULT_NEXT_BUDGET = 5;
+const DEFAULT_NEXT_BUDGET = 5;
 
 const KINDS: Record<JobKind, KindSpec> = {
   detect: { needsLabels: true, output: 'predictions' },
@@ -61,7 +61,7 @@ const KINDS: Record<JobKind, KindSpec> = {
   select: { needsLabels: false, output: 'selection' },
 };
 
-export const JOB_KINDS = Object.keys(KINDS) as JobKind[];
+const JOB_KINDS = Object.keys(KINDS) as JobKind[];
 
 const LOG_LINES = 30;
 const PROGRESS = /^(.*?)\s*(\d+)\/(\d+)\b/;

@@ -21,7 +21,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { clientDir, pageDir } from './static.js';
 
 /** Largest request body: a full set of landmark coordinates fits many times over. */
-export const BODY_LIMIT = 64 * 1024;
+const BODY_LIMIT = 64 * 1024;
 
 /** Longest URL parameter (decoded) the router accepts; above the schemas' limits. */
 const MAX_PARAM_LENGTH = 1024;

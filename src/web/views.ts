@@ -6,7 +6,7 @@ import type { Prediction } from '../project/predictions.js';
 
 export type PointView = [number, number] | null;
 
-export const pointView = (p: Point | null): PointView => (p ? [p.x, p.y] : null);
+const pointView = (p: Point | null): PointView => (p ? [p.x, p.y] : null);
 
 export function annotationView(r: AnnotationRecord | undefined) {
   if (!r) return null;

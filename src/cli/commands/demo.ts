@@ -31,7 +31,7 @@ export interface DemoOptions {
 }
 
 /** How many random template sets the chosen set is compared with. */
-export const RANDOM_SETS = 10;
+const RANDOM_SETS = 10;
 
 export interface DemoResult {
   out: string;

@@ -18,7 +18,7 @@ export interface InitFlags {
 }
 
 /** Landmark names from the flag: "5" gives L1..L5, "Sella, Nasion" gives those. */
-export function parseLandmarks(value: string): string[] {
+function parseLandmarks(value: string): string[] {
   const text = value.trim();
   if (/^\d+$/.test(text)) {
     const n = Number(text);

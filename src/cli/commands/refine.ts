@@ -48,8 +48,6 @@ export interface RefineCommandResult extends RoundsResult {
   signal?: NodeJS.Signals;
 }
 
-export { PSEUDO_FILE, RELABELED_FILE, roundFolder } from '../../refine/rounds.js';
-
 export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
   const fromFile = o.config
     ? (parseJson((await readInput(o.config, 'config')).toString('utf8'), o.config) as Record<string, unknown>)

@@ -3,9 +3,9 @@ import { DataError, readInput } from '../errors.js';
 import { imageId, listImages, readImageSize } from '../folder.js';
 import { type Dataset, defaultNames, type ImageRecord, type Point, type Spacing } from '../types.js';
 
-export const HAND_LANDMARK_COUNT = 37;
-export const WRIST_INDICES: [number, number] = [1, 5];
-export const WRIST_WIDTH_MM = 50;
+const HAND_LANDMARK_COUNT = 37;
+const WRIST_INDICES: [number, number] = [1, 5];
+const WRIST_WIDTH_MM = 50;
 
 /** Isotropic spacing that makes the two wrist landmarks `mm` apart. */
 export function wristWidthSpacing(

@@ -8,7 +8,7 @@ import { DataError, readInput } from '../errors.js';
 import { imageId, listImages } from '../folder.js';
 import type { Dataset, ImageRecord, Point } from '../types.js';
 
-export const ISBI_LANDMARKS = [
+const ISBI_LANDMARKS = [
   'sella',
   'nasion',
   'orbitale',
@@ -30,7 +30,7 @@ export const ISBI_LANDMARKS = [
   'articulare',
 ];
 
-export const ISBI_SIZE = { width: 1935, height: 2400 };
+const ISBI_SIZE = { width: 1935, height: 2400 };
 export const ISBI_SPACING_MM = 0.1;
 
 export type IsbiSplit = 'train' | 'test1' | 'test2';

@@ -44,7 +44,7 @@ import { decodeRleFrame } from './rle.js';
 import { SUPPORTED, TRANSFER_SYNTAX as TS, transferSyntaxName } from './syntax.js';
 
 export { NOT_DICOM } from './dataset.js';
-export { TRANSFER_SYNTAX, transferSyntaxName } from './syntax.js';
+export { TRANSFER_SYNTAX } from './syntax.js';
 
 export interface DicomImage {
   /** H x W float32: stored values (signed when Pixel Representation is 1) after Rescale Slope/Intercept. */

@@ -9,7 +9,7 @@
 // low bytes), an 8-bit RGB frame 3 (R, G, B).
 
 /** Why an RLE frame could not be decoded; the caller adds the file name. */
-export class RleError extends Error {
+class RleError extends Error {
   override name = 'RleError';
 }
 
