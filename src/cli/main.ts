@@ -55,7 +55,7 @@ program
     const { renderText } = await import('../eval/report.js');
     const r = await demo(o);
     console.log(renderText(r.evaluation));
-    console.log(`\nchosen by SCP: ${r.templates.join(', ')}. ${r.verdict}.`);
+    console.log(`\nchosen: ${r.templates.join(', ')}. ${r.verdict}.`);
     console.log(`${(r.seconds / 60).toFixed(1)} min; report: ${r.out}/report.md`);
   });
 
