@@ -141,7 +141,7 @@ program
   )
   .option('--random-sets <n>', 'scp-random: sets to score', count('--random-sets'), 10000)
   .option('--seed <n>', 'random seed', int('--seed'), 0)
-  .option('--score', 'baselines: also compute the SCP matrix and report R of their picks')
+  .option('--score', 'medoids and baselines: also compute the SCP matrix and report R of their picks')
   .option(
     '--labeled <labels>',
     'images annotated already (a landmarks file): they count as chosen; --budget more are picked around them',

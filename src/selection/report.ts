@@ -34,7 +34,7 @@ const STRATEGY_TEXT: Record<Strategy, string> = {
 
 const SCORING_TEXT =
   'score: R (mean over key points of the best match among the chosen) of the first `rank` images; ' +
-  'gain: how much the image added to R. null: no SCP matrix was computed (a baseline without --score).';
+  'gain: how much the image added to R. null: no SCP matrix was computed (a strategy that does not use R, without --score).';
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
@@ -132,7 +132,9 @@ export function renderSelectionHtml(sel: Selection, meta: SelectionMeta, thumbs:
   const kp = meta.keypoints;
   const settings = [
     `${sel.budget} of ${sel.pool} images; ${escapeHtml(STRATEGY_TEXT[sel.strategy])}`,
-    sel.R === null ? 'R not computed (pass --score for a baseline)' : `R = ${fixed(sel.R)}`,
+    sel.R === null
+      ? "the SCP's R not computed (this strategy does not use it; --score computes it for comparison)"
+      : `R = ${fixed(sel.R)}`,
     `key points: ${kp.method}, at most ${kp.maxPoints}, contrast threshold ${kp.contrastThreshold}` +
       (sel.meanKeypoints === null ? '' : `, ${sel.meanKeypoints.toFixed(1)} per image on average`),
     sel.matrix
