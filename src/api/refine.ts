@@ -7,6 +7,7 @@ import { readAnnotations } from '../io/formats/index.js';
 import type { Annotations } from '../io/types.js';
 import { resolveRefineConfig } from '../refine/config.js';
 import { type RoundsResult, refineRounds } from '../refine/rounds.js';
+import { budgetOverrides } from '../util/config.js';
 import { type ImageSource, imageFiles } from './images.js';
 import { extractorFile } from './models.js';
 import { checkAborted, type LongCall } from './progress.js';
@@ -34,15 +35,10 @@ export interface RefineOptions extends LongCall {
 
 export async function refine(o: RefineOptions): Promise<RoundsResult> {
   checkAborted(o.signal);
-  const budget: Record<string, unknown> = {};
-  if (o.rounds !== undefined) budget.rounds = o.rounds;
-  if (o.steps !== undefined) {
-    budget.steps = o.steps;
-    budget.minutes = o.minutes ?? null;
-  } else if (o.minutes !== undefined) {
-    budget.minutes = o.minutes;
-    budget.steps = null;
-  }
+  const budget = {
+    ...(o.rounds !== undefined ? { rounds: o.rounds } : {}),
+    ...budgetOverrides(o.steps, o.minutes, true),
+  };
   const config = resolveRefineConfig({ ...o.config, ...budget }, 'refine options');
   const { files, name } = await imageFiles(o.images);
   const labelsName = typeof o.templates === 'string' ? o.templates : 'the templates given';

@@ -5,6 +5,7 @@
 import { loadTrainingImages } from '../features/load.js';
 import { type TrainResult, trainExtractor } from '../features/train.js';
 import { resolveTrainConfig } from '../features/train-config.js';
+import { budgetOverrides } from '../util/config.js';
 import { type ImageSource, imageFiles } from './images.js';
 import type { LongCall } from './progress.js';
 
@@ -14,7 +15,7 @@ export interface TrainOptions extends LongCall {
   images: ImageSource;
   /** The model folder to write. */
   out: string;
-  /** Budget: training minutes and/or steps (the first reached ends it; default 60 minutes). */
+  /** Budget: training minutes and/or steps (the first reached ends it; default: src/features/train-config.ts). */
   minutes?: number;
   steps?: number;
   /** Working size in pixels, batch size, seed and any other setting of src/features/train-config.ts. */
@@ -24,12 +25,7 @@ export interface TrainOptions extends LongCall {
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
-  const budget: Record<string, unknown> = {};
-  if (o.steps !== undefined) {
-    budget.steps = o.steps;
-    budget.minutes = o.minutes ?? null;
-  } else if (o.minutes !== undefined) budget.minutes = o.minutes;
-  const config = resolveTrainConfig({ ...o.config, ...budget }, 'train options');
+  const config = resolveTrainConfig({ ...o.config, ...budgetOverrides(o.steps, o.minutes) }, 'train options');
   const { files } = await imageFiles(o.images);
   const images = await loadTrainingImages(files, config.inputSize, (done) =>
     o.onProgress?.({ phase: 'loading images', done, total: files.length }),

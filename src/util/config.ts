@@ -33,6 +33,22 @@ export function mergeConfig(base: unknown, over: unknown, path: string): unknown
   return over;
 }
 
+/**
+ * Config overrides for a budget given as steps and/or minutes: steps give a
+ * step count and no time limit unless minutes are given too; minutes alone
+ * set the time limit, and with `minutesAloneClearSteps` also drop a step
+ * count (the refiner, whose default is a step count).
+ */
+export function budgetOverrides(
+  steps: number | undefined,
+  minutes: number | undefined,
+  minutesAloneClearSteps = false,
+): Record<string, number | null> {
+  if (steps !== undefined) return { steps, minutes: minutes ?? null };
+  if (minutes === undefined) return {};
+  return minutesAloneClearSteps ? { minutes, steps: null } : { minutes };
+}
+
 export interface Schedule {
   lr: number;
   warmupSteps: number;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { detect, refine, select } from '../api/index.js';
 import { readAnnotations } from '../io/formats/index.js';
 import { writeDetections } from '../matching/detections-file.js';
-import { RefinedDetector } from '../refine/infer.js';
+import { readRefinedMeta } from '../refine/checkpoint.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { exitWithParent } from '../util/parent-watch.js';
 
@@ -83,10 +83,8 @@ async function run(spec: JobSpec): Promise<void> {
   }
   const found = await detect({ model, templates: labels, images: spec.images, signal, onProgress: progress });
   if (spec.kind === 'refine') {
-    const detector = await RefinedDetector.load(model);
-    const { landmarks, meta } = detector;
-    detector.dispose();
-    await writeDetections(spec.out, landmarks, meta.templates, found);
+    const meta = await readRefinedMeta(model); // names and templates, without loading the weights again
+    await writeDetections(spec.out, meta.landmarks, meta.templates, found);
   } else
     await writeDetections(
       spec.out,

@@ -14,6 +14,7 @@ import { checkOutput } from '../../io/output-check.js';
 import { REFINE_CHECKPOINT_FILE } from '../../refine/checkpoint.js';
 import { resolveRefineConfig } from '../../refine/config.js';
 import { PSEUDO_FILE, type RoundsResult, refineRounds } from '../../refine/rounds.js';
+import { budgetOverrides } from '../../util/config.js';
 import { configFromFlags, UsageError } from '../errors.js';
 import { startProgress } from '../progress.js';
 import { startTrainingRun } from '../training-run.js';
@@ -58,13 +59,7 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
   if (o.seed !== undefined) flags.seed = o.seed;
   if (o.rounds !== undefined) flags.rounds = o.rounds;
   if (o.confidenceWeighting) flags.confidenceWeighting = true;
-  if (o.steps !== undefined) {
-    flags.steps = o.steps;
-    flags.minutes = o.minutes ?? null;
-  } else if (o.minutes !== undefined) {
-    flags.minutes = o.minutes;
-    flags.steps = null; // a time budget alone: no step count
-  }
+  Object.assign(flags, budgetOverrides(o.steps, o.minutes, true)); // a time budget alone: no step count
   const config = configFromFlags(
     () => resolveRefineConfig({ ...fromFile, ...flags }, o.config ?? 'options'),
     o.config,

@@ -10,6 +10,7 @@ import { readInput } from '../../io/errors.js';
 import { listImages } from '../../io/folder.js';
 import { parseJson } from '../../io/formats/shared.js';
 import { checkOutput } from '../../io/output-check.js';
+import { budgetOverrides } from '../../util/config.js';
 import { configFromFlags, UsageError } from '../errors.js';
 import { startProgress } from '../progress.js';
 import { startTrainingRun } from '../training-run.js';
@@ -39,10 +40,7 @@ export async function train(o: TrainOptions): Promise<TrainResult & { signal?: N
   if (o.size !== undefined) flags.inputSize = o.size;
   if (o.batch !== undefined) flags.batchSize = o.batch;
   if (o.seed !== undefined) flags.seed = o.seed;
-  if (o.steps !== undefined) {
-    flags.steps = o.steps;
-    flags.minutes = o.minutes ?? null;
-  } else if (o.minutes !== undefined) flags.minutes = o.minutes;
+  Object.assign(flags, budgetOverrides(o.steps, o.minutes));
   const config = configFromFlags(
     () => resolveTrainConfig({ ...fromFile, ...o.overrides, ...flags }, o.config ?? 'options'),
     o.config,
