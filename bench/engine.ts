@@ -83,7 +83,6 @@ function engineSettings(text: string): string {
 }
 
 const config = defaultExtractorConfig;
-if (config.stem === 'full') throw new Error('bench/native/engine_bench.cc builds only the strided stem');
 
 /**
  * fewmark's initial weights in the plain C++ program's order (per double

@@ -12,6 +12,7 @@ import {
   saveTrainingCheckpoint,
 } from '../util/training-checkpoint.js';
 import { type ExtractorConfig, FeatureExtractor } from './model.js';
+import { checkSavedTrunk } from './unet.js';
 
 export const EXTRACTOR_FILE = 'extractor.safetensors';
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -38,6 +39,7 @@ export async function loadExtractor(path: string): Promise<{ model: FeatureExtra
   if (metadata.format !== 'fewmark-extractor/1' || !metadata.meta)
     throw new Error(`${path}: not a fewmark feature extractor (format '${metadata.format ?? 'none'}')`);
   const meta = JSON.parse(metadata.meta) as ExtractorMeta;
+  checkSavedTrunk(meta.config, path);
   const model = new FeatureExtractor(meta.config);
   const weights = Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.startsWith('optim.')));
   model.loadStateDict(weights, path);

@@ -27,7 +27,6 @@ export const defaultExtractorConfig: ExtractorConfig = {
   widths: [32, 64, 128, 128, 128],
   embedding: 32,
   norm: 'batch',
-  stem: 'strided',
 };
 
 /** Strides of the outputs, in the order forward() returns them. */

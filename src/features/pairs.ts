@@ -1,5 +1,5 @@
 // Self-supervised training pairs: a whole image at working size and a
-// rotated, optionally rescaled, intensity-jittered crop of half its size, with
+// rotated, intensity-jittered crop of half its size, with
 // query points in the crop and where they truly lie in the whole image.
 
 import type { Tensor } from '../engine/index.js';
@@ -10,8 +10,6 @@ export interface PairOptions {
   /** Crop side as a fraction of the working size (multiple of 32 after scaling). */
   cropFraction: number;
   maxRotationDeg: number;
-  /** The crop's content is scaled by a factor in [1/(1+j), 1+j] (0: same scale). */
-  scaleJitter: number;
   brightness: number;
   contrast: number;
   queriesPerImage: number;
@@ -20,7 +18,6 @@ export interface PairOptions {
 export const defaultPairOptions: PairOptions = {
   cropFraction: 0.5,
   maxRotationDeg: 20,
-  scaleJitter: 0,
   brightness: 0.15,
   contrast: 0.25,
   queriesPerImage: 16,
@@ -56,11 +53,9 @@ export function samplePairs(
   const jitter: number[][] = [[], []];
   for (let i = 0; i < b; i++) {
     const angle = (rng.uniform(-o.maxRotationDeg, o.maxRotationDeg) * Math.PI) / 180;
-    // One crop pixel covers `scale` whole-image pixels (log-uniform).
-    const scale = o.scaleJitter > 0 ? Math.exp(rng.uniform(-1, 1) * Math.log(1 + o.scaleJitter)) : 1;
-    const cos = Math.cos(angle) * scale;
-    const sin = Math.sin(angle) * scale;
-    // Keep the rotated, scaled crop inside the image: its half-extent along an axis.
+    const cos = Math.cos(angle);
+    const sin = Math.sin(angle);
+    // Keep the rotated crop inside the image: its half-extent along an axis.
     const half = (cropSize / 2) * (Math.abs(cos) + Math.abs(sin));
     const lo = Math.min(half - 0.5, (size - 1) / 2);
     const cx = rng.uniform(lo, size - 1 - lo);

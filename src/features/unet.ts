@@ -23,26 +23,31 @@ export interface TrunkConfig {
   /** Encoder widths at strides 2, 4, 8, 16, 32. */
   widths: [number, number, number, number, number];
   norm: Norm;
-  /**
-   * How the first level reaches stride 2: 'strided' strides its first conv
-   * (cheapest); 'full' runs its first conv at full resolution and strides
-   * the second, so fine detail is filtered before it is subsampled.
-   */
-  stem?: 'strided' | 'full';
+}
+
+/**
+ * Weights saved with the full-resolution stem (an option removed unmeasured)
+ * have the same shapes as the strided stem's, so they would load and run at
+ * the wrong stride: refuse them by name.
+ */
+export function checkSavedTrunk(config: TrunkConfig, file: string): void {
+  if ((config as { stem?: string }).stem === 'full')
+    throw new Error(
+      `${file}: made with the full-resolution stem, which this version of fewmark no longer builds`,
+    );
 }
 
 export function normLayer(kind: Norm, channels: number): Layer {
   return kind === 'batch' ? new BatchNorm2d(channels) : new GroupNorm(Math.min(8, channels), channels);
 }
 
-/** conv3x3 -> norm -> ReLU, twice; the first (or, with strideSecond, the second) conv may stride. */
-function doubleConv(cin: number, cout: number, norm: Norm, stride = 1, strideSecond = false): Sequential {
-  const [s1, s2] = strideSecond ? [1, stride] : [stride, 1];
+/** conv3x3 -> norm -> ReLU, twice; the first conv may stride. */
+function doubleConv(cin: number, cout: number, norm: Norm, stride = 1): Sequential {
   return new Sequential(
-    new Conv2d({ inChannels: cin, outChannels: cout, kernelSize: 3, padding: 1, stride: s1, bias: false }),
+    new Conv2d({ inChannels: cin, outChannels: cout, kernelSize: 3, padding: 1, stride, bias: false }),
     normLayer(norm, cout),
     new ReLU(),
-    new Conv2d({ inChannels: cout, outChannels: cout, kernelSize: 3, padding: 1, stride: s2, bias: false }),
+    new Conv2d({ inChannels: cout, outChannels: cout, kernelSize: 3, padding: 1, bias: false }),
     normLayer(norm, cout),
     new ReLU(),
   );
@@ -51,9 +56,7 @@ function doubleConv(cin: number, cout: number, norm: Norm, stride = 1, strideSec
 /** Encoder level i works at stride 2^(i+1); each halves the size. Register them as enc0..enc4. */
 export function encoderLevels(c: TrunkConfig): Sequential[] {
   const w = c.widths;
-  return w.map((width, i) =>
-    doubleConv(i === 0 ? c.inChannels : w[i - 1]!, width, c.norm, 2, i === 0 && c.stem === 'full'),
-  );
+  return w.map((width, i) => doubleConv(i === 0 ? c.inChannels : w[i - 1]!, width, c.norm, 2));
 }
 
 /** The first `count` decoder levels: level k goes up to stride 2^(4-k), joining encoder level 3-k. Register as dec0... */
@@ -107,8 +110,7 @@ export function trunkFlops(
   let flops = 0;
   w.forEach((ch, i) => {
     const s = 2 ** (i + 1);
-    const firstStride = i === 0 && c.stem === 'full' ? 1 : s;
-    flops += convFlops(n, height, width, i === 0 ? c.inChannels : w[i - 1]!, ch, 3, firstStride);
+    flops += convFlops(n, height, width, i === 0 ? c.inChannels : w[i - 1]!, ch, 3, s);
     flops += convFlops(n, height, width, ch, ch, 3, s);
   });
   for (let k = 0; k < decoderCount; k++) {

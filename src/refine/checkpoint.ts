@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as E from '../engine/index.js';
+import { checkSavedTrunk } from '../features/unet.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import {
   type CheckpointProgress,
@@ -57,11 +58,12 @@ export async function saveRefined(dir: string, model: RefineNet, meta: RefinedMe
 export async function loadRefined(dir: string): Promise<{ model: RefineNet; meta: RefinedMeta }> {
   const path = join(dir, REFINED_FILE);
   if (!existsSync(path))
-    throw new Error(`${dir}: no refined model (${REFINED_FILE}); run fewmark refine first`);
+    throw new Error(`${dir}: no refined model (${REFINED_FILE}); train one by refinement first`);
   const { tensors, metadata } = await E.loadSafetensors(path);
   if (metadata.format !== FORMAT || !metadata.meta)
     throw new Error(`${path}: not a fewmark refined model (format '${metadata.format ?? 'none'}')`);
   const meta = JSON.parse(metadata.meta) as RefinedMeta;
+  checkSavedTrunk(meta.net, path);
   const model = new RefineNet(meta.net);
   model.loadStateDict(tensors, path);
   for (const t of Object.values(tensors)) t.dispose();

@@ -74,7 +74,6 @@ const defaultRefineConfig: RefineConfig = {
     inChannels: defaultRefineNetConfig.inChannels,
     widths: defaultRefineNetConfig.widths,
     norm: defaultRefineNetConfig.norm,
-    stem: defaultRefineNetConfig.stem,
     outputStride: defaultRefineNetConfig.outputStride,
     headWidth: defaultRefineNetConfig.headWidth,
   },

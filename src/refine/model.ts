@@ -16,7 +16,7 @@ import {
   trunkFlops,
 } from '../features/unet.js';
 
-/** The trunk's widths, norm and stem as the extractor's, to start from its weights. */
+/** The trunk's widths and norm as the extractor's, to start from its weights. */
 export interface RefineNetConfig extends TrunkConfig {
   /** Stride of the outputs: 2, 4 or 8 working pixels per cell. */
   outputStride: number;
@@ -29,7 +29,6 @@ export const defaultRefineNetConfig: RefineNetConfig = {
   inChannels: 1,
   widths: [16, 32, 64, 128, 128],
   norm: 'batch',
-  stem: 'strided',
   outputStride: 4,
   headWidth: 64,
   landmarks: 19,

@@ -266,10 +266,10 @@ async function trainRound(r: Round, hooks: RoundHooks): Promise<RefineResult & {
 function withExtractor(
   c: RefineConfig,
   inputSize: number,
-  net: Pick<RefineConfig['model'], 'inChannels' | 'widths' | 'norm' | 'stem'>,
+  net: Pick<RefineConfig['model'], 'inChannels' | 'widths' | 'norm'>,
 ): RefineConfig {
-  const { inChannels, widths, norm, stem = 'strided' } = net;
-  const model = c.initFromExtractor ? { ...c.model, inChannels, widths, norm, stem } : c.model;
+  const { inChannels, widths, norm } = net;
+  const model = c.initFromExtractor ? { ...c.model, inChannels, widths, norm } : c.model;
   const scaled = Math.max(64, Math.round((inputSize * c.inputScale) / 32) * 32);
   return { ...c, inputSize: c.inputSize ?? scaled, model };
 }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as E from '../../src/engine/index.js';
-import { EXTRACTOR_FILE, loadExtractor } from '../../src/features/checkpoint.js';
+import { EXTRACTOR_FILE, loadExtractor, saveExtractor } from '../../src/features/checkpoint.js';
+import { defaultExtractorConfig, type ExtractorConfig, FeatureExtractor } from '../../src/features/model.js';
 import { trainExtractor } from '../../src/features/train.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/features/train-config.js';
 
@@ -84,4 +85,22 @@ describe('feature extractor training', () => {
     assert.throws(() => resolveTrainConfig({ inputSize: 100 }), /inputSize must be a multiple of 64/);
     assert.equal(resolveTrainConfig({ pairs: { queriesPerImage: 8 } }).pairs.queriesPerImage, 8);
   });
+});
+
+test('weights saved with the removed full-resolution stem are refused by name, not run at the wrong stride', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'fewmark-stem-')), EXTRACTOR_FILE);
+  const config = {
+    ...defaultExtractorConfig,
+    widths: [4, 4, 4, 4, 4] as ExtractorConfig['widths'],
+    embedding: 4,
+  };
+  await saveExtractor(file, new FeatureExtractor(config), {
+    config: { ...config, stem: 'full' } as ExtractorConfig,
+    inputSize: 64,
+    steps: 0,
+  });
+  await assert.rejects(
+    loadExtractor(file),
+    /full-resolution stem, which this version of fewmark no longer builds/,
+  );
 });
