@@ -9,7 +9,7 @@ import { type Detection, type Fusion, TemplateMatcher } from '../matching/detect
 import { detectAll } from '../matching/detect-all.js';
 import { pairTemplates } from '../matching/templates.js';
 import { type ImageSource, imageFiles } from './images.js';
-import { type Model, modelOf } from './models.js';
+import { loadModel, type Model } from './models.js';
 import { checkAborted, type LongCall } from './progress.js';
 
 export type { Detection } from '../matching/detect.js';
@@ -23,22 +23,48 @@ export interface DetectOptions extends LongCall {
   images: ImageSource;
   /** Several templates: 'median' (default) or 'max-peak' (the paper's eq. 3). */
   fusion?: Fusion;
+  /** Template matching: sub-pixel (parabolic) peaks (default true). */
+  subpixel?: boolean;
+  /** A refined model given as a path: run its fine stage, when it has one (default true). */
+  fine?: boolean;
+  /** A model given as a path: keep feature pyramids on disk beside it (default true). */
+  cache?: boolean;
 }
 
 export async function detect(o: DetectOptions): Promise<Detection[]> {
+  return (await detectImages(o)).detections;
+}
+
+export interface DetectedImages {
+  detections: Detection[];
+  /** Landmark names, in the order of each detection's points. */
+  names: string[];
+  /** The templates' image ids (template matching) or those the refined model was trained from. */
+  templates: string[];
+}
+
+/** `detect`, with what a predictions file records beside the points. */
+export async function detectImages(o: DetectOptions): Promise<DetectedImages> {
   checkAborted(o.signal);
   const { files, name } = await imageFiles(o.images);
   const labelsName = typeof o.templates === 'string' ? o.templates : 'the templates given';
   const labels = typeof o.templates === 'string' ? await readAnnotations(o.templates) : o.templates;
-  const { model, owned } = await modelOf(o.model);
+  const { model, owned } =
+    typeof o.model === 'string'
+      ? { model: await loadModel(o.model, { cache: o.cache, fine: o.fine }), owned: true }
+      : { model: o.model, owned: false };
   try {
     let skip: Set<string>;
     let find: (id: string, file: string) => Promise<Detection>;
     let matcher: TemplateMatcher | undefined;
+    let names: string[];
+    let templateIds: string[];
     if (model.kind === 'refined') {
       const byId = new Map(files.map((f) => [imageId(f), f]));
       skip = new Set(labels?.images.map((t) => findImage(t.image, byId)).filter((f) => f !== undefined));
       find = (id, file) => model.detector.detect(id, file);
+      names = model.detector.landmarks;
+      templateIds = model.detector.meta.templates;
     } else {
       if (!labels) throw new RangeError('detect: template matching needs templates (labeled images)');
       const templates = await pairTemplates(labels, labelsName, files, name);
@@ -46,20 +72,29 @@ export async function detect(o: DetectOptions): Promise<Detection[]> {
         model: model.network,
         inputSize: model.inputSize,
         cache: model.cache,
+        subpixel: o.subpixel ?? true,
         fusion: o.fusion ?? 'median',
       });
       skip = new Set(templates.map((t) => t.file));
       find = (id, file) => matcher!.detect(id, file);
+      names = labels.names;
+      templateIds = templates.map((t) => t.id);
     }
     try {
-      return await detectAll(
+      const detections = await detectAll(
         find,
         files.filter((f) => !skip.has(f)),
         {
           signal: o.signal,
-          onProgress: (done, total) => o.onProgress?.({ phase: 'detecting', done, total }),
+          onProgress: (done, total) =>
+            o.onProgress?.({
+              phase: model.kind === 'refined' ? 'detecting (refined)' : 'detecting',
+              done,
+              total,
+            }),
         },
       );
+      return { detections, names, templates: templateIds };
     } finally {
       matcher?.dispose();
     }

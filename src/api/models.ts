@@ -40,11 +40,12 @@ export function extractorFile(model: string): string {
 
 /**
  * Loads a model folder: a refined model if it holds one, else the feature
- * extractor. `cache: false` keeps no feature pyramids on disk.
+ * extractor. `cache: false` keeps no feature pyramids on disk; `fine: false`
+ * leaves a refined model's fine stage out.
  */
-export async function loadModel(path: string, o: { cache?: boolean } = {}): Promise<Model> {
+export async function loadModel(path: string, o: { cache?: boolean; fine?: boolean } = {}): Promise<Model> {
   if (isRefinedModel(path)) {
-    const detector = await RefinedDetector.load(path);
+    const detector = await RefinedDetector.load(path, { fine: o.fine });
     return { kind: 'refined', dir: resolve(path), detector, dispose: () => detector.dispose() };
   }
   const file = extractorFile(path);

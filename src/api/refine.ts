@@ -22,10 +22,14 @@ export interface RefineOptions extends LongCall {
   images: ImageSource;
   /** The refined model's folder. */
   out: string;
-  /** Budget: steps of each round and/or minutes of all rounds (default: src/refine/config.ts). */
+  /** Budget: steps of each round and/or minutes of all training, the fine stage's included (default: src/refine/config.ts). */
   steps?: number;
   minutes?: number;
   rounds?: number;
+  /** false: the first stage alone, no fine stage after the rounds. */
+  fine?: boolean;
+  /** Training steps of the fine stage (default: src/refine/fine/config.ts). */
+  fineSteps?: number;
   /** Any other setting of src/refine/config.ts. */
   config?: Record<string, unknown>;
   /** Predictions to train on in the first round instead of template matching's. */
@@ -39,7 +43,17 @@ export async function refine(o: RefineOptions): Promise<RoundsResult> {
     ...(o.rounds !== undefined ? { rounds: o.rounds } : {}),
     ...budgetOverrides(o.steps, o.minutes, true),
   };
-  const config = resolveRefineConfig({ ...o.config, ...budget }, 'refine options');
+  const fine =
+    o.fine === false || o.fineSteps !== undefined
+      ? {
+          fine: {
+            ...(o.config?.fine as object | undefined),
+            ...(o.fine === false ? { enabled: false } : {}),
+            ...(o.fineSteps !== undefined ? { steps: o.fineSteps } : {}),
+          },
+        }
+      : {};
+  const config = resolveRefineConfig({ ...o.config, ...budget, ...fine }, 'refine options');
   const { files, name } = await imageFiles(o.images);
   const labelsName = typeof o.templates === 'string' ? o.templates : 'the templates given';
   const labels = typeof o.templates === 'string' ? await readAnnotations(o.templates) : o.templates;
@@ -58,9 +72,14 @@ export async function refine(o: RefineOptions): Promise<RoundsResult> {
     {
       signal: o.signal,
       progress: (phase, done, total) => o.onProgress?.({ phase, done, total }),
-      training: () => ({
+      training: (_budget, what) => ({
         shouldStop: () => o.signal?.aborted === true,
-        step: (s) => o.onProgress?.({ phase: 'training', done: s.step, total: s.totalSteps }),
+        step: (s) =>
+          o.onProgress?.({
+            phase: what === 'refining' ? 'training' : `training (${what})`,
+            done: s.step,
+            total: s.totalSteps,
+          }),
         onCheckpoint: () => {},
         end: () => {},
       }),

@@ -107,6 +107,7 @@ program
   .requiredOption('--out <pred>', 'predictions file (format from its name, e.g. .csv)')
   .option('--format <name>', 'output landmark format (default: from the file name)')
   .option('--no-subpixel', 'integer peak positions (no parabolic refinement)')
+  .option('--no-fine', "a refined model: its first stage alone (not the fine stage's local crops)")
   .option('--fusion <rule>', 'several templates: median of their peaks (default) or max-peak (paper eq. 3)')
   .option('--no-cache', 'do not cache feature pyramids')
   .option('--allow-inside-images', 'allow --out inside the images folder')
@@ -162,7 +163,7 @@ program
   .requiredOption('--out <refined>', 'refined model folder (weights, refined.json, checkpoint)')
   .option(
     '--minutes <n>',
-    'training time budget in minutes (all rounds together) instead of a step count',
+    'training time budget in minutes (the rounds and the fine stage together) instead of step counts',
     positive('--minutes'),
   )
   .option('--steps <n>', 'training steps of each round (default 80)', count('--steps'))
@@ -171,6 +172,8 @@ program
     'self-training rounds: each relabels the images for the next (default 3)',
     count('--rounds'),
   )
+  .option('--fine-steps <n>', 'training steps of the fine stage (default 1500)', count('--fine-steps'))
+  .option('--no-fine', 'train the first stage alone (no fine stage on local crops at finer resolution)')
   .option('--pseudo <pred>', 'pseudo-labels from fewmark detect (default: run template matching)')
   .option('--confidence-weighting', 'weight each pseudo-label by its template-matching peak')
   .option(

@@ -100,16 +100,25 @@ export interface Augmented {
 
 /** One random geometric and intensity change per image; points [B][L] in working pixels. */
 export function augmentBatch(images: Tensor, points: Point[][], rng: Rng, o: AugmentOptions): Augmented {
-  const b = images.shape[0]!;
   const size = images.shape[2]!;
   const affines = points.map(() => randomAffine(rng, size, o));
-  const contrast = affines.map(() => 1 + rng.uniform(-o.contrast, o.contrast));
-  const brightness = affines.map(() => rng.uniform(-o.brightness, o.brightness));
-  const gamma = affines.map(() => Math.exp(rng.uniform(-o.gamma, o.gamma)));
-  const warped = E.tidy(() => {
-    const moved = warpImages(images, affines)
-      .clamp(1e-6, 1)
-      .pow(E.tensor(gamma, [b, 1, 1, 1]));
+  const warped = E.tidy(() => jitterIntensity(warpImages(images, affines), rng, o));
+  return { images: warped, points: points.map((row, i) => row.map((p) => mapPoint(p, affines[i]!, size))) };
+}
+
+/** Per image [B, 1, H, W] in [0, 1]: a random gamma, then contrast about its mean, then brightness. */
+export function jitterIntensity(
+  images: Tensor,
+  rng: Rng,
+  o: Pick<AugmentOptions, 'contrast' | 'brightness' | 'gamma'>,
+): Tensor {
+  const b = images.shape[0]!;
+  const draws = Array.from({ length: b });
+  const contrast = draws.map(() => 1 + rng.uniform(-o.contrast, o.contrast));
+  const brightness = draws.map(() => rng.uniform(-o.brightness, o.brightness));
+  const gamma = draws.map(() => Math.exp(rng.uniform(-o.gamma, o.gamma)));
+  return E.tidy(() => {
+    const moved = images.clamp(1e-6, 1).pow(E.tensor(gamma, [b, 1, 1, 1]));
     const mean = moved.mean([2, 3], true);
     return moved
       .sub(mean)
@@ -118,5 +127,4 @@ export function augmentBatch(images: Tensor, points: Point[][], rng: Rng, o: Aug
       .add(E.tensor(brightness, [b, 1, 1, 1]))
       .clamp(0, 1);
   });
-  return { images: warped, points: points.map((row, i) => row.map((p) => mapPoint(p, affines[i]!, size))) };
 }

@@ -3,6 +3,7 @@
 // resolved config is stored in the checkpoint and the refined model.
 import { mergeConfig } from '../util/config.js';
 import { type AugmentOptions, defaultAugmentOptions } from './augment.js';
+import { checkFineConfig, defaultFineConfig, type FineConfig } from './fine/config.js';
 import { defaultRefineNetConfig, type Freeze, type RefineNetConfig } from './model.js';
 import { defaultVoteOptions, ESTIMATORS, type VoteOptions } from './vote.js';
 
@@ -42,6 +43,8 @@ export interface RefineConfig {
   model: Omit<RefineNetConfig, 'landmarks'>;
   augment: AugmentOptions;
   vote: Omit<VoteOptions, 'stride' | 'radius'>;
+  /** The second stage, trained after the rounds (fine/config.ts). */
+  fine: FineConfig;
 }
 
 const defaultRefineConfig: RefineConfig = {
@@ -79,6 +82,7 @@ const defaultRefineConfig: RefineConfig = {
   },
   augment: defaultAugmentOptions,
   vote: defaultVoteOptions,
+  fine: defaultFineConfig,
 };
 
 /** Merges overrides into the defaults, rejecting unknown keys, mistyped values and bad ranges. */
@@ -112,6 +116,11 @@ export function resolveRefineConfig(overrides: unknown, source = 'config'): Refi
     'freeze needs initFromExtractor (a frozen trunk must be a trained one)',
   );
   check(ESTIMATORS.includes(c.vote.estimator), `vote.estimator must be one of ${ESTIMATORS.join(', ')}`);
+  checkFineConfig(c.fine, check);
+  check(
+    ESTIMATORS.includes(c.fine.vote.estimator),
+    `fine.vote.estimator must be one of ${ESTIMATORS.join(', ')}`,
+  );
   return c;
 }
 

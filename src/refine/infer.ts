@@ -1,13 +1,16 @@
 // Landmarks from a refined model: the network's maps for an image at
 // working size, one estimate per landmark (vote.ts), points back in
-// original pixels. Returns the template matcher's Detection shape, so the
-// writers of `fewmark detect` serve both.
+// original pixels; then, when the model has one, the fine stage moves each
+// point on a crop at finer resolution (fine/infer.ts). Returns the template
+// matcher's Detection shape, so the writers of `fewmark detect` serve both.
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
-import { loadWorkingImage } from '../features/load.js';
-import { fromWorkingPoint } from '../features/preprocess.js';
+import { fromWorkingPoint, toWorkingTensor } from '../features/preprocess.js';
+import { readImage } from '../io/image.js';
 import type { Detection } from '../matching/detect.js';
 import { loadRefined, type RefinedMeta } from './checkpoint.js';
+import { FineStage } from './fine/infer.js';
+import { hasFineStage } from './fine/model-file.js';
 import type { RefineNet } from './model.js';
 import { type Box, inside } from './region.js';
 import { cellCentre } from './targets.js';
@@ -64,18 +67,26 @@ function withinRegion(p: Float32Array, g: number, stride: number, box: Box): Flo
   return any ? kept : p;
 }
 
+export interface RefinedDetectorOptions {
+  /** Run the fine stage when the model has one (default true). */
+  fine?: boolean;
+}
+
 export class RefinedDetector {
   private constructor(
     readonly model: RefineNet,
     readonly meta: RefinedMeta,
+    /** The second stage, when the model has one and it is wanted. */
+    readonly fine: FineStage | undefined,
   ) {}
 
   /** Look for each landmark only inside its plausible region (when the model has them). */
   useRegions = true;
 
-  static async load(dir: string): Promise<RefinedDetector> {
+  static async load(dir: string, o: RefinedDetectorOptions = {}): Promise<RefinedDetector> {
     const { model, meta } = await loadRefined(dir);
-    return new RefinedDetector(model, meta);
+    const fine = o.fine !== false && hasFineStage(dir) ? await FineStage.load(dir) : undefined;
+    return new RefinedDetector(model, meta, fine);
   }
 
   get landmarks(): string[] {
@@ -83,30 +94,38 @@ export class RefinedDetector {
   }
 
   async detect(id: string, file: string, vote: Partial<RefinedMeta['vote']> = {}): Promise<Detection> {
-    const image = await loadWorkingImage(file, this.meta.inputSize);
-    let estimates: Estimate[];
+    const image = await readImage(file);
     try {
-      estimates = predictWorking(this.model, image.input, {
-        ...this.meta.vote,
-        ...vote,
-        radius: this.meta.radius,
-        regions: this.useRegions ? this.meta.regions : undefined,
-      })[0]!;
+      const input = toWorkingTensor(image, this.meta.inputSize);
+      let estimates: Estimate[];
+      try {
+        estimates = predictWorking(this.model, input, {
+          ...this.meta.vote,
+          ...vote,
+          radius: this.meta.radius,
+          regions: this.useRegions ? this.meta.regions : undefined,
+        })[0]!;
+      } finally {
+        input.dispose();
+      }
+      const { width, height } = image;
+      const coarse = estimates.map((e) => fromWorkingPoint(e.point, width, height, this.meta.inputSize));
+      return {
+        id,
+        file,
+        width,
+        height,
+        points: this.fine ? this.fine.refine(image, coarse).points : coarse,
+        confidence: estimates.map((e) => e.confidence),
+        templateOf: estimates.map(() => 'refined'),
+      };
     } finally {
-      image.input.dispose();
+      image.pixels.dispose();
     }
-    return {
-      id,
-      file,
-      width: image.width,
-      height: image.height,
-      points: estimates.map((e) => fromWorkingPoint(e.point, image.width, image.height, this.meta.inputSize)),
-      confidence: estimates.map((e) => e.confidence),
-      templateOf: estimates.map(() => 'refined'),
-    };
   }
 
   dispose(): void {
     this.model.dispose();
+    this.fine?.dispose();
   }
 }

@@ -50,8 +50,14 @@ export interface RefineRun {
 
 export type RefineResult = LoopResult;
 
-/** Config keys a resumed run may change: how long it runs, how often it saves, how many rounds follow. */
-const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'checkpointMinutes', 'rounds']);
+/** Config keys a resumed run may change: how long it runs, how often it saves, what follows it (rounds, the fine stage). */
+const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'checkpointMinutes', 'rounds', 'fine']);
+
+/** A checkpoint from before the stem option was removed stores `model.stem: 'strided'`, which is what builds now. */
+function withoutRemovedKeys(stored: Record<string, unknown>): Record<string, unknown> {
+  const { stem, ...model } = (stored.model ?? {}) as Record<string, unknown>;
+  return stem === 'strided' ? { ...stored, model } : stored;
+}
 
 function dataKey(data: RefineData): string {
   const summary = data.samples.map((s) => [s.id, s.labeled, s.points, s.weights]);
@@ -62,7 +68,7 @@ function dataKey(data: RefineData): string {
 }
 
 function checkSameConfig(stored: unknown, c: RefineConfig, path: string): void {
-  const a = stored as Record<string, unknown>;
+  const a = withoutRemovedKeys(stored as Record<string, unknown>);
   const b = c as unknown as Record<string, unknown>;
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
     if (RESUMABLE_CHANGES.has(k)) continue;

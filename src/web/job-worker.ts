@@ -22,8 +22,9 @@ export interface JobSpec {
   images: string;
   /** detect and refine: the predictions file; select: the selection folder. */
   out: string;
-  /** refine: the folder of the refined model it trains. */
+  /** refine: the folder of the refined model it trains, and settings other than the defaults. */
   refinedOut?: string;
+  refineConfig?: Record<string, unknown>;
   /** select: how many images to choose. */
   budget?: number;
 }
@@ -75,6 +76,7 @@ async function run(spec: JobSpec): Promise<void> {
       templates: labels,
       images: spec.images,
       out: spec.refinedOut,
+      config: spec.refineConfig,
       signal,
       onProgress: progress,
     });

@@ -71,6 +71,8 @@ export interface JobRunnerOptions {
   worker?: string;
   /** How long a cancelled run may take to end after SIGTERM before it gets SIGKILL (ms). */
   graceMs?: number;
+  /** Settings of the Refine job's training (src/refine/config.ts; default: the library's). */
+  refineConfig?: Record<string, unknown>;
 }
 
 const GRACE_MS = 5000;
@@ -100,6 +102,7 @@ export class JobRunner {
   private current: Run | undefined;
   private readonly worker: string;
   private readonly graceMs: number;
+  private readonly refineConfig: Record<string, unknown> | undefined;
 
   constructor(
     readonly project: Project,
@@ -107,6 +110,7 @@ export class JobRunner {
   ) {
     this.worker = options.worker ?? fileURLToPath(new URL('./job-worker.js', import.meta.url));
     this.graceMs = options.graceMs ?? GRACE_MS;
+    this.refineConfig = options.refineConfig;
   }
 
   /** The feature extractor every kind starts from (the newest), or why none can run. */
@@ -210,6 +214,7 @@ export class JobRunner {
         images: this.project.manifest.imagesDir,
         out: toSelection ? dir : join(dir, PREDICTIONS_FILE),
         refinedOut,
+        refineConfig: this.refineConfig,
         budget: Math.min(options.budget ?? DEFAULT_NEXT_BUDGET, free),
       };
     } catch (err) {

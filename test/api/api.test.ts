@@ -75,6 +75,7 @@ describe("import { ... } from 'fewmark'", () => {
         out: join(dir, 'refined'),
         steps: 2,
         rounds: 2,
+        fineSteps: 2,
         config: { batchSize: 2 },
         onProgress: (p) => phases.add(p.phase),
       });
@@ -83,7 +84,9 @@ describe("import { ... } from 'fewmark'", () => {
         'detecting',
         'detecting (refined)',
         'loading images',
+        'loading images (fine)',
         'training',
+        'training (fine stage)',
       ]);
       const byRefined = await detect({ model: join(dir, 'refined'), templates, images });
       assert.equal(byRefined.length, 6);

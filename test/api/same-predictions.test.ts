@@ -107,6 +107,7 @@ describe('the same predictions through the library and the CLI', () => {
       out: join(dir, 'refined-api'),
       steps: 2,
       rounds: 2,
+      fineSteps: 2,
       config: { batchSize: 2 },
     });
     fewmark(
@@ -122,6 +123,8 @@ describe('the same predictions through the library and the CLI', () => {
       '--steps',
       '2',
       '--rounds',
+      '2',
+      '--fine-steps',
       '2',
       '--batch',
       '2',

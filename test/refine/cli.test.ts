@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { TINY_FINE } from './tiny-fine.js';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
@@ -43,7 +44,7 @@ test('refine makes pseudo-labels, trains, resumes; detect uses the refined model
     ),
   );
   const refineConfig = join(dir, 'refine.json');
-  writeFileSync(refineConfig, JSON.stringify({ model: { headWidth: 4 }, warmupSteps: 1 }));
+  writeFileSync(refineConfig, JSON.stringify({ model: { headWidth: 4 }, warmupSteps: 1, fine: TINY_FINE }));
   const refined = join(dir, 'refined');
   const args = ['--model', model, '--templates', templates, '--images', images, '--out', refined];
   const first = ok(fewmark('refine', ...args, '--steps', '2', '--batch', '2', '--config', refineConfig));

@@ -26,7 +26,10 @@ before(async () => {
   const model = join(f.root, 'model');
   await train({ images: f.images, out: model, steps: 2, config: { inputSize: 64, batchSize: 2 } });
   await initProject({ project: f.project, model });
-  ({ app, context } = await createServer(await Project.open(f.project)));
+  // The Refine job's defaults, but a fine stage sized for 64-pixel phantoms.
+  ({ app, context } = await createServer(await Project.open(f.project), {
+    refineConfig: { fine: { steps: 20, crop: 32, radius: 4 } },
+  }));
 });
 after(() => app.close());
 

@@ -1,23 +1,17 @@
 // `fewmark detect`: finds the templates' landmarks in every other image of a
-// folder by template matching, and writes them in any supported format,
-// with per-landmark confidences in a JSON file beside them.
-import { dirname, join } from 'node:path';
-import { extractorFile } from '../../api/models.js';
-import { FeatureCache } from '../../features/cache.js';
-import { loadExtractor } from '../../features/checkpoint.js';
+// folder by template matching or a refined model (the API's detect), and
+// writes them in any supported format, with per-landmark confidences in a
+// JSON file beside them.
+import { type DetectedImages, detectImages } from '../../api/detect.js';
+import { extractorFile, loadModel } from '../../api/models.js';
 import { DataError } from '../../io/errors.js';
-import { imageId, listImages } from '../../io/folder.js';
-import { outputFormat, readAnnotations } from '../../io/formats/index.js';
-import { findImage } from '../../io/image-ids.js';
+import { outputFormat } from '../../io/formats/index.js';
 import { checkOutput } from '../../io/output-check.js';
-import { type Detection, type Fusion, TemplateMatcher } from '../../matching/detect.js';
-import { detectAll } from '../../matching/detect-all.js';
+import type { Detection, Fusion } from '../../matching/detect.js';
 import { writeDetections } from '../../matching/detections-file.js';
-import { pairTemplates } from '../../matching/templates.js';
 import { isRefinedModel } from '../../refine/checkpoint.js';
-import { RefinedDetector } from '../../refine/infer.js';
 import { UsageError } from '../errors.js';
-import { startProgress } from '../progress.js';
+import { type Progress, startProgress } from '../progress.js';
 
 export interface DetectOptions {
   model: string;
@@ -27,6 +21,8 @@ export interface DetectOptions {
   out: string;
   format?: string;
   subpixel?: boolean;
+  /** A refined model: run its fine stage when it has one (default true). */
+  fine?: boolean;
   /** Several templates: 'median' (default) or 'max-peak' (paper eq. 3). */
   fusion?: string;
   cache?: boolean;
@@ -74,71 +70,32 @@ async function checkDetectOutput(o: DetectOptions): Promise<void> {
 
 export async function detect(o: DetectOptions): Promise<DetectResult> {
   await checkDetectOutput(o);
-  if (isRefinedModel(o.model)) return detectRefined(o);
-  const templatesFile = o.templates;
-  if (!templatesFile)
+  const refined = isRefinedModel(o.model);
+  if (!refined && !o.templates)
     throw new UsageError(
       '--templates is needed with a template-matching model (only a refined model goes without)',
     );
-  const modelFile = extractorPath(o.model);
-  const labels = await readAnnotations(templatesFile);
-  const files = await listImages(o.images);
-  const templates = await pairTemplates(labels, templatesFile, files, o.images);
-  const { model, meta } = await loadExtractor(modelFile);
-  const cache =
-    // Beside the weights, not in the image folder (which may be read-only).
-    o.cache === false ? undefined : await FeatureCache.open(join(dirname(modelFile), 'cache'), modelFile);
-  const matcher = await TemplateMatcher.create(templates, {
-    model,
-    inputSize: meta.inputSize,
-    cache,
-    subpixel: o.subpixel ?? true,
-    fusion: fusionOf(o.fusion),
-  });
-  const targets = files.filter((f) => !templates.some((t) => t.file === f));
-  const progress = startProgress('detecting', targets.length, 5);
-  let detections: Detection[];
+  const model = await loadModel(refined ? o.model : extractorPath(o.model), { cache: o.cache, fine: o.fine });
+  let bar: Progress | undefined;
+  let found: DetectedImages;
   try {
-    detections = await detectAll((id, file) => matcher.detect(id, file), targets, {
-      onProgress: (done) => progress.update(done),
+    found = await detectImages({
+      model,
+      templates: o.templates,
+      images: o.images,
+      subpixel: o.subpixel,
+      fusion: fusionOf(o.fusion),
+      onProgress: ({ phase, done, total }) => {
+        bar ??= startProgress(phase, total, 5);
+        bar.update(done);
+      },
     });
   } finally {
-    progress.stop();
-    matcher.dispose();
+    bar?.stop();
     model.dispose();
   }
-  await writeDetections(
-    o.out,
-    labels.names,
-    templates.map((t) => t.id),
-    detections,
-    o.format,
-  );
-  return { detections, templates: templates.map((t) => t.id) };
-}
-
-// ---- A refined model (fewmark refine): its network replaces template
-// matching; confidence is the heatmap's peak, templateOf is 'refined'.
-async function detectRefined(o: DetectOptions): Promise<DetectResult> {
-  const detector = await RefinedDetector.load(o.model);
-  const files = await listImages(o.images);
-  const byId = new Map(files.map((f) => [imageId(f), f]));
-  const skip = new Set(
-    o.templates ? (await readAnnotations(o.templates)).images.map((t) => findImage(t.image, byId)) : [],
-  );
-  const targets = files.filter((f) => !skip.has(f));
-  const progress = startProgress('detecting (refined)', targets.length, 5);
-  let detections: Detection[];
-  try {
-    detections = await detectAll((id, file) => detector.detect(id, file), targets, {
-      onProgress: (done) => progress.update(done),
-    });
-  } finally {
-    progress.stop();
-    detector.dispose();
-  }
-  await writeDetections(o.out, detector.landmarks, detector.meta.templates, detections, o.format);
-  return { detections, templates: detector.meta.templates };
+  await writeDetections(o.out, found.names, found.templates, found.detections, o.format);
+  return { detections: found.detections, templates: found.templates };
 }
 
 function fusionOf(value: string | undefined): Fusion {

@@ -34,6 +34,10 @@ export interface RefineOptions {
   /** Predictions to train on (with PRED.detections.json for confidences); default: run template matching. */
   pseudo?: string;
   confidenceWeighting?: boolean;
+  /** false: no fine stage after the rounds. */
+  fine?: boolean;
+  /** Training steps of the fine stage. */
+  fineSteps?: number;
   resume?: boolean;
   seed?: number;
   size?: number;
@@ -59,6 +63,12 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
   if (o.seed !== undefined) flags.seed = o.seed;
   if (o.rounds !== undefined) flags.rounds = o.rounds;
   if (o.confidenceWeighting) flags.confidenceWeighting = true;
+  if (o.fine === false || o.fineSteps !== undefined)
+    flags.fine = {
+      ...(fromFile.fine as object | undefined),
+      ...(o.fine === false ? { enabled: false } : {}),
+      ...(o.fineSteps !== undefined ? { steps: o.fineSteps } : {}),
+    };
   Object.assign(flags, budgetOverrides(o.steps, o.minutes, true)); // a time budget alone: no step count
   const config = configFromFlags(
     () => resolveRefineConfig({ ...fromFile, ...flags }, o.config ?? 'options'),
@@ -108,8 +118,8 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
           bar = undefined;
         }
       },
-      training: (roundConfig) => {
-        const run = startTrainingRun('refining', roundConfig);
+      training: (budget, what) => {
+        const run = startTrainingRun(what, budget);
         return {
           shouldStop: run.shouldStop,
           step: (s) =>
