@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detect, refine, select } from '../src/api/index.js';
 import { mean, median, populationStd, radialErrorMm, summarize } from '../src/eval/metrics.js';
+import { labelCurve } from '../src/eval/plots.js';
 import { ISBI_SPACING_MM, loadIsbi2015 } from '../src/io/datasets/isbi2015.js';
 import { writeAnnotations } from '../src/io/formats/index.js';
 import type { Dataset, ImageRecord, Point } from '../src/io/types.js';
@@ -234,6 +235,28 @@ truths.mean.landmarkNames.forEach((name, k) => {
 lines.push('', 'Labeled images:', '');
 for (const r of results)
   lines.push(`- ${r.arm.m}, ${r.arm.name}: ${r.arm.strategy === 'all' ? 'all' : r.templates.join(', ')}`);
+lines.push(
+  '',
+  `Figure: results-${a.targets}.svg (lines: labels chosen by selection; crosses: random draws).`,
+);
 const report = lines.join('\n');
 console.log(report);
 await writeFileAtomic(join(out, `results-${a.targets}.md`), `${report}\n`);
+await labelCurve(
+  join(out, `results-${a.targets}.svg`),
+  `MRE against labels, ISBI ${a.targets === 'train' ? 'validation' : 'Test1'} (mean of the doctors)`,
+  results.flatMap((r) =>
+    Object.entries(r.stages).flatMap(([method, p]) =>
+      p
+        ? [
+            {
+              labels: r.arm.m,
+              mre: summarize(errorsByLandmark(p, truths.mean).flat()).mre,
+              method,
+              from: r.arm.strategy === 'random' ? ('random draw' as const) : ('selection' as const),
+            },
+          ]
+        : [],
+    ),
+  ),
+);

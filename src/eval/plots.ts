@@ -96,3 +96,40 @@ export async function landmarkBars(
     file,
   );
 }
+
+/** MRE against the number of labels: one line per method, selection and random draws as separate marks. */
+export async function labelCurve(
+  file: string,
+  title: string,
+  points: { labels: number; mre: number; method: string; from: 'selection' | 'random draw' }[],
+): Promise<void> {
+  await render(
+    {
+      title,
+      width: 480,
+      height: 300,
+      data: { values: points },
+      layer: [
+        {
+          transform: [{ filter: "datum.from === 'selection'" }],
+          mark: { type: 'line', point: true },
+          encoding: {
+            x: { field: 'labels', type: 'quantitative', scale: { type: 'log' }, title: 'labeled images' },
+            y: { field: 'mre', type: 'quantitative', scale: { zero: false }, title: 'MRE (mm)' },
+            color: { field: 'method', type: 'nominal', title: null },
+          },
+        },
+        {
+          transform: [{ filter: "datum.from === 'random draw'" }],
+          mark: { type: 'point', shape: 'cross', size: 70, opacity: 0.8 },
+          encoding: {
+            x: { field: 'labels', type: 'quantitative' },
+            y: { field: 'mre', type: 'quantitative' },
+            color: { field: 'method', type: 'nominal', title: null },
+          },
+        },
+      ],
+    },
+    file,
+  );
+}

@@ -36,8 +36,6 @@ export interface FineConfig {
   radius: number;
   /** Below this peak probability the first stage's point stands. */
   minConfidence: number;
-  /** Crops per landmark at detection: each re-centred on the last estimate. */
-  passes: number;
   model: {
     widths: [number, number, number, number, number];
     norm: Norm;
@@ -68,7 +66,6 @@ export const defaultFineConfig: FineConfig = {
   labeledWeight: 4,
   radius: 10,
   minConfidence: 0.5,
-  passes: 1,
   model: { widths: [16, 32, 64, 64, 64], norm: 'batch', outputStride: 2, headWidth: 32 },
   vote: { ...defaultVoteOptions, bandwidth: 1.5 },
 };
@@ -90,6 +87,5 @@ export function checkFineConfig(f: FineConfig, check: (ok: boolean, what: string
   );
   check(f.radius > 0 && f.radius < f.crop / 2, `fine.radius must be in (0, crop / 2)`);
   check(f.centreJitter >= 0, `fine.centreJitter must not be negative`);
-  check(Number.isInteger(f.passes) && f.passes >= 1, `fine.passes must be a positive integer`);
   check([2, 4].includes(f.model.outputStride), `fine.model.outputStride must be 2 or 4`);
 }

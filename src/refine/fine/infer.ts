@@ -45,18 +45,17 @@ export class FineStage {
     if (points.length !== this.meta.landmarks.length)
       throw new RangeError(`FineStage: ${points.length} points for ${this.meta.landmarks.length} landmarks`);
     const [, , h, w] = fine.pixels.shape as [number, number, number, number];
-    let current = points.map((p) => (isMissing(p) ? p : toFinePoint(p, fine)));
+    const start = points.map((p) => (isMissing(p) ? p : toFinePoint(p, fine)));
     const confidence = points.map(() => Number.NaN);
     const moved = points.map(() => false);
-    for (let pass = 0; pass < this.meta.passes; pass++) {
-      const todo = current.flatMap((p, k) => (isMissing(p) ? [] : [k]));
-      if (todo.length === 0) break;
+    const result = [...start];
+    const todo = start.flatMap((p, k) => (isMissing(p) ? [] : [k]));
+    if (todo.length > 0) {
       const places = todo.map((k) => {
-        const p = current[k]!;
+        const p = start[k]!;
         return straight({ x: Math.min(Math.max(p.x, 0), w - 1), y: Math.min(Math.max(p.y, 0), h - 1) });
       });
       const maps = this.maps(fine, places);
-      const next = [...current];
       todo.forEach((k, j) => {
         const found = estimate(maps.of(j, k), {
           ...this.meta.vote,
@@ -65,12 +64,11 @@ export class FineStage {
         });
         confidence[k] = found.confidence;
         if (found.confidence < this.meta.minConfidence) return;
-        next[k] = fromCrop(found.point, places[j]!, this.meta.crop);
+        result[k] = fromCrop(found.point, places[j]!, this.meta.crop);
         moved[k] = true;
       });
-      current = next;
     }
-    return { points: current.map((p) => (isMissing(p) ? p : fromFinePoint(p, fine))), confidence, moved };
+    return { points: result.map((p) => (isMissing(p) ? p : fromFinePoint(p, fine))), confidence, moved };
   }
 
   /** The network's maps for every crop; `of(j, k)` is crop j's landmark-k channel. */

@@ -26,7 +26,6 @@ export interface FineMeta {
   crop: number;
   radius: number;
   minConfidence: number;
-  passes: number;
   vote: Omit<VoteOptions, 'stride' | 'radius'>;
   landmarks: string[];
   steps: number;

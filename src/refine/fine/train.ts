@@ -51,7 +51,7 @@ export interface FineRun {
 }
 
 /** Fine-config keys a resumed run may change. */
-const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'passes', 'minConfidence', 'vote', 'enabled']);
+const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'minConfidence', 'vote', 'enabled']);
 
 function dataKey(samples: FineSample[]): string {
   const summary = samples.map((s) => [s.id, s.labeled, s.points, s.image.pixels.shape]);
@@ -122,7 +122,6 @@ export async function trainFineStage(run: FineRun): Promise<LoopResult> {
     crop: c.crop,
     radius: c.radius,
     minConfidence: c.minConfidence,
-    passes: c.passes,
     vote: c.vote,
     landmarks: run.landmarks,
     steps: at.step,
