@@ -114,7 +114,12 @@ export async function labelCurve(
           transform: [{ filter: "datum.from === 'selection'" }],
           mark: { type: 'line', point: true },
           encoding: {
-            x: { field: 'labels', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'labeled images' },
+            x: {
+              field: 'labels',
+              type: 'quantitative',
+              scale: { type: 'log', nice: false },
+              title: 'labeled images',
+            },
             y: { field: 'mre', type: 'quantitative', scale: { zero: false }, title: 'MRE (mm)' },
             color: { field: 'method', type: 'nominal', title: null },
           },
