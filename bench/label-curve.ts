@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { detect, refine, select } from '../src/api/index.js';
+import { detect, refine, STRATEGIES, type Strategy, select } from '../src/api/index.js';
 import { mean, median, populationStd, radialErrorMm, summarize } from '../src/eval/metrics.js';
 import { labelCurve } from '../src/eval/plots.js';
 import { ISBI_SPACING_MM, loadIsbi2015 } from '../src/io/datasets/isbi2015.js';
@@ -34,6 +34,8 @@ const { values: a } = parseArgs({
     draws: { type: 'string', default: '3' },
     'draws-at': { type: 'string', default: '5,25' },
     targets: { type: 'string', default: 'test1' },
+    /** Further arms, e.g. kmeans@5,typiclust@25: a baseline's choice at that M. */
+    also: { type: 'string', default: '' },
     /** Skip template matching above this many labels (its cost grows with the templates). */
     'matching-max': { type: 'string', default: '150' },
   },
@@ -81,7 +83,7 @@ function errorsByLandmark(pred: Predictions, truth: Dataset): number[][] {
 interface Arm {
   m: number;
   name: string;
-  strategy: 'medoids' | 'random' | 'all';
+  strategy: Strategy | 'all';
   seed: number;
 }
 const arms: Arm[] = [];
@@ -93,6 +95,14 @@ for (const m of a.labels!.split(',').map(Number)) {
     for (let k = 1; k <= Number(a.draws); k++)
       arms.push({ m, name: `random draw ${k}`, strategy: 'random', seed: k });
 }
+
+for (const spec of a.also!.split(',').filter(Boolean)) {
+  const [strategy, m] = spec.split('@');
+  if (!strategy || !m || !STRATEGIES.includes(strategy as Strategy))
+    throw new Error(`--also: expected STRATEGY@M with a strategy of ${STRATEGIES.join(', ')}, got '${spec}'`);
+  arms.push({ m: Number(m), name: `baseline (${strategy})`, strategy: strategy as Strategy, seed: 0 });
+}
+arms.sort((x, y) => x.m - y.m);
 
 interface ArmResult {
   arm: Arm;
@@ -237,7 +247,7 @@ for (const r of results)
   lines.push(`- ${r.arm.m}, ${r.arm.name}: ${r.arm.strategy === 'all' ? 'all' : r.templates.join(', ')}`);
 lines.push(
   '',
-  `Figure: results-${a.targets}.svg (lines: labels chosen by selection; crosses: random draws).`,
+  `Figure: results-${a.targets}.svg (lines: labels chosen by selection; crosses: random draws; diamonds: baselines).`,
 );
 const report = lines.join('\n');
 console.log(report);
@@ -253,7 +263,12 @@ await labelCurve(
               labels: r.arm.m,
               mre: summarize(errorsByLandmark(p, truths.mean).flat()).mre,
               method,
-              from: r.arm.strategy === 'random' ? ('random draw' as const) : ('selection' as const),
+              from:
+                r.arm.strategy === 'random'
+                  ? ('random draw' as const)
+                  : r.arm.strategy === 'medoids' || r.arm.strategy === 'all'
+                    ? ('selection' as const)
+                    : ('baseline' as const),
             },
           ]
         : [],

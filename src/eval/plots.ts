@@ -101,7 +101,7 @@ export async function landmarkBars(
 export async function labelCurve(
   file: string,
   title: string,
-  points: { labels: number; mre: number; method: string; from: 'selection' | 'random draw' }[],
+  points: { labels: number; mre: number; method: string; from: 'selection' | 'random draw' | 'baseline' }[],
 ): Promise<void> {
   await render(
     {
@@ -124,15 +124,20 @@ export async function labelCurve(
             color: { field: 'method', type: 'nominal', title: null },
           },
         },
-        {
-          transform: [{ filter: "datum.from === 'random draw'" }],
-          mark: { type: 'point', shape: 'cross', size: 70, opacity: 0.8 },
-          encoding: {
-            x: { field: 'labels', type: 'quantitative' },
-            y: { field: 'mre', type: 'quantitative' },
-            color: { field: 'method', type: 'nominal', title: null },
+        ...(['random draw', 'baseline'] as const).map((from) => ({
+          transform: [{ filter: `datum.from === '${from}'` }],
+          mark: {
+            type: 'point' as const,
+            shape: from === 'baseline' ? 'diamond' : 'cross',
+            size: 70,
+            opacity: 0.8,
           },
-        },
+          encoding: {
+            x: { field: 'labels', type: 'quantitative' as const },
+            y: { field: 'mre', type: 'quantitative' as const },
+            color: { field: 'method', type: 'nominal' as const, title: null },
+          },
+        })),
       ],
     },
     file,
