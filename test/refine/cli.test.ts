@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { loadFine } from '../../src/refine/fine/model-file.js';
 import { TINY_FINE } from './tiny-fine.js';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
@@ -21,7 +22,7 @@ function ok(r: ReturnType<typeof fewmark>) {
   return r;
 }
 
-test('refine makes pseudo-labels, trains, resumes; detect uses the refined model', () => {
+test('refine makes pseudo-labels, trains, resumes; detect uses the refined model', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fewmark-refine-cli-'));
   const images = join(dir, 'phantoms', 'images');
   ok(fewmark('phantom', '--out', join(dir, 'phantoms'), '--n', '6', '--size', '64', '--landmarks', '4'));
@@ -89,6 +90,34 @@ test('refine makes pseudo-labels, trains, resumes; detect uses the refined model
   );
   assert.match(one.out, /refined 2 steps in/);
   assert.ok(existsSync(join(single, 'refined.json')) && !existsSync(join(single, 'round-1')));
+
+  // A time budget covers the rounds and the fine stage: the fine stage gets 40% of it.
+  const timed = join(dir, 'timed');
+  const byTime = ok(
+    fewmark(
+      'refine',
+      ...['--model', model, '--templates', templates, '--images', images, '--out', timed],
+      ...[
+        '--pseudo',
+        join(refined, 'pseudo-labels.csv'),
+        '--rounds',
+        '1',
+        '--minutes',
+        '0.05',
+        '--batch',
+        '2',
+      ],
+      ...['--config', refineConfig],
+    ),
+  );
+  assert.match(byTime.out, /stopped by time/);
+  const round = JSON.parse(readFileSync(join(timed, 'refined.json'), 'utf8'));
+  const { meta: fine, model: fineModel } = await loadFine(timed);
+  fineModel.dispose();
+  // 3 s in all: 1.8 s for the round, 1.2 s for the fine stage, each overshooting by a step or so.
+  assert.ok(round.trainSeconds >= 1.8 && round.trainSeconds < 3, `round: ${round.trainSeconds} s`);
+  assert.ok(fine.trainSeconds >= 1.2 && fine.trainSeconds < 2.4, `fine stage: ${fine.trainSeconds} s`);
+  assert.ok(fine.steps > 3, `the fine stage ran by time, not its step count: ${fine.steps} steps`);
   const zero = fewmark('refine', ...args, '--rounds', '0', '--resume');
   assert.equal(zero.code, 2);
   assert.match(zero.err, /expected a whole number of at least 1 for --rounds/);
