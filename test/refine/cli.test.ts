@@ -77,6 +77,11 @@ test('refine makes pseudo-labels, trains, resumes; detect uses the refined model
   assert.match(resumed.err, /round 1 is done/);
   assert.match(resumed.err, /round 2 is done/);
   assert.match(resumed.out, /refined 3 steps/);
+  // The last round trained on, so its labels changed: the fine stage was trained again, not resumed on stale labels.
+  assert.match(
+    resumed.err,
+    /the first stage has changed since the fine stage was trained: the fine stage starts over/,
+  );
 
   // One round: template matching's labels only, no round folders.
   const single = join(dir, 'single');

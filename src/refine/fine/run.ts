@@ -1,9 +1,10 @@
 // The fine stage after the self-training rounds: the last round's network
-// labels the unlabeled images (OUT/stage1-labels.csv, kept so a stopped run
-// resumes on the same labels), the labeled and pseudo-labeled images are
+// labels the unlabeled images (OUT/stage1-labels.csv, kept for people to
+// inspect), the labeled and pseudo-labeled images are
 // loaded at fine resolution, and the fine network trains into OUT beside
 // the first stage.
 import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from '../../io/errors.js';
 import { imageId } from '../../io/folder.js';
@@ -17,6 +18,7 @@ import type { RoundHooks } from '../hooks.js';
 import { RefinedDetector } from '../infer.js';
 import { type LabeledImage, readPseudoLabels } from '../load.js';
 import { loadFineImage, toFinePoint } from './images.js';
+import { FINE_CHECKPOINT_FILE } from './model-file.js';
 import type { FineSample } from './train.js';
 import { trainFineStage } from './train.js';
 
@@ -36,18 +38,25 @@ export interface FineStageInput {
 export async function trainFineAfterRounds(input: FineStageInput, hooks: RoundHooks): Promise<LoopResult> {
   const { out, config } = input;
   const labelsFile = join(out, STAGE1_LABELS_FILE);
-  if (!(input.resume && existsSync(labelsFile))) {
-    hooks.log?.(`labeling the unlabeled images with the first stage for the fine stage: ${labelsFile}`);
-    const detector = await RefinedDetector.load(out, { fine: false });
-    try {
-      const found = await detectAll((id, file) => detector.detect(id, file), input.unlabeled, {
-        signal: hooks.signal,
-        onProgress: (done, total) => hooks.progress?.('detecting (refined)', done, total),
-      });
-      await writeDetections(labelsFile, detector.landmarks, detector.meta.templates, found);
-    } finally {
-      detector.dispose();
-    }
+  // Made again on every run, resumed ones too (about 0.1 s an image): a
+  // resumed first stage may have trained on. Unchanged, it labels the same
+  // and the fine checkpoint resumes; changed, the fine stage starts over.
+  const before = existsSync(labelsFile) ? await readFile(labelsFile, 'utf8') : undefined;
+  hooks.log?.(`labeling the unlabeled images with the first stage for the fine stage: ${labelsFile}`);
+  const detector = await RefinedDetector.load(out, { fine: false });
+  try {
+    const found = await detectAll((id, file) => detector.detect(id, file), input.unlabeled, {
+      signal: hooks.signal,
+      onProgress: (done, total) => hooks.progress?.('detecting (refined)', done, total),
+    });
+    await writeDetections(labelsFile, detector.landmarks, detector.meta.templates, found);
+  } finally {
+    detector.dispose();
+  }
+  const checkpoint = join(out, FINE_CHECKPOINT_FILE);
+  if (existsSync(checkpoint) && before !== (await readFile(labelsFile, 'utf8'))) {
+    hooks.log?.('the first stage has changed since the fine stage was trained: the fine stage starts over');
+    await rm(checkpoint);
   }
   const byId = new Map(input.unlabeled.map((f) => [imageId(f), f]));
   const pseudo = (await readPseudoLabels(labelsFile)).images.map((p) => {
