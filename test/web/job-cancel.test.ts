@@ -28,14 +28,15 @@ const out = JSON.parse(process.argv[2]).out;
 const finish = () => { writeFileSync(out + '.detections.json', detections); process.exit(0); };
 if (mode === 'done') setTimeout(finish, 50);
 else {
+  // The SIGTERM handlers come first: once the pids line is out, the test may signal at once.
+  if (mode === 'slow') process.on('SIGTERM', () => setTimeout(finish, 300));
+  if (mode === 'stubborn') process.on('SIGTERM', () => {});
   const ticks = JSON.stringify(out + '.ticks');
   const worker = spawn(process.execPath, ['-e', 'setInterval(() => require("fs").appendFileSync(' + ticks + ', "x"), 10)'],
     { stdio: ['ignore', 'ignore', 'inherit'] });
   process.stderr.write('pids ' + process.pid + ' ' + worker.pid + '\\n');
   process.stderr.write('detecting 0/4\\n');
   setInterval(() => {}, 1000);
-  if (mode === 'slow') process.on('SIGTERM', () => setTimeout(finish, 300));
-  if (mode === 'stubborn') process.on('SIGTERM', () => {});
 }
 `;
 
