@@ -13,7 +13,7 @@
 // --targets train measures on the training images that were not labeled
 // (the validation protocol, where options are chosen); test1 on ISBI Test1.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detect, refine, STRATEGIES, type Strategy, select } from '../src/api/index.js';
@@ -24,6 +24,7 @@ import { writeAnnotations } from '../src/io/formats/index.js';
 import type { Dataset, ImageRecord, Point } from '../src/io/types.js';
 import type { Detection } from '../src/matching/detect.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
+import { stage } from './stage.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -57,13 +58,6 @@ const asPredictions = (detections: Detection[]): Predictions =>
   Object.fromEntries(
     detections.map((d) => [d.id, d.points.map((p) => (Number.isFinite(p.x) ? [p.x, p.y] : null))]),
   );
-
-async function stage<T>(file: string, make: () => Promise<T>): Promise<T> {
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as T;
-  const value = await make();
-  await writeFileAtomic(file, JSON.stringify(value));
-  return value;
-}
 
 /** Per landmark, the radial errors (mm) over the target images the predictions cover. */
 function errorsByLandmark(pred: Predictions, truth: Dataset): number[][] {
@@ -142,14 +136,18 @@ for (const arm of arms) {
   const matching =
     arm.m > Number(a['matching-max'])
       ? null
-      : await stage(join(dir, `matching-${tag}.json`), async () => {
-          const labels = {
-            names: train.landmarkNames,
-            images: chosen.map((i) => ({ image: i.id, points: i.landmarks! })),
-          };
-          const images = [...new Set([...chosen.map((i) => i.file), ...targetFiles])];
-          return asPredictions(await detect({ model: a.model!, templates: labels, images }));
-        });
+      : await stage(
+          join(dir, `matching-${tag}.json`),
+          async () => {
+            const labels = {
+              names: train.landmarkNames,
+              images: chosen.map((i) => ({ image: i.id, points: i.landmarks! })),
+            };
+            const images = [...new Set([...chosen.map((i) => i.file), ...targetFiles])];
+            return asPredictions(await detect({ model: a.model!, templates: labels, images }));
+          },
+          0,
+        );
   const refinedDir = join(dir, 'refined');
   const trained = await stage(join(dir, 'refine.json'), async () => {
     const r = await refine({
@@ -161,11 +159,15 @@ for (const arm of arms) {
     });
     return { total: r.totalElapsed / 60, fine: (r.fine?.elapsed ?? 0) / 60 };
   });
-  const stage1 = await stage(join(dir, `stage1-${tag}.json`), async () =>
-    asPredictions(await detect({ model: refinedDir, images: targetFiles, fine: false })),
+  const stage1 = await stage(
+    join(dir, `stage1-${tag}.json`),
+    async () => asPredictions(await detect({ model: refinedDir, images: targetFiles, fine: false })),
+    0,
   );
-  const both = await stage(join(dir, `stage12-${tag}.json`), async () =>
-    asPredictions(await detect({ model: refinedDir, images: targetFiles })),
+  const both = await stage(
+    join(dir, `stage12-${tag}.json`),
+    async () => asPredictions(await detect({ model: refinedDir, images: targetFiles })),
+    0,
   );
   for (const [name, p] of [
     ['matching', matching],

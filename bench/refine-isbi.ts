@@ -22,6 +22,7 @@ import { type Detection, TemplateMatcher } from '../src/matching/detect.js';
 import { RefinedDetector } from '../src/refine/infer.js';
 import { roundFolder } from '../src/refine/rounds.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
+import { stage } from './stage.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -84,14 +85,6 @@ function score(detections: Detection[], set: Dataset, seconds: number): Stage {
   );
   const s = summarize(errors);
   return { mre: s.mre, std: s.std, sdr: s.sdr.map((x) => x.percent), seconds };
-}
-
-/** Runs `make` once; later runs read its result back from `file`. */
-async function stage<T>(file: string, make: () => Promise<T>): Promise<T> {
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as T;
-  const value = await make();
-  await writeFileAtomic(file, JSON.stringify(value, null, 1));
-  return value;
 }
 
 const rows: Row[] = [];

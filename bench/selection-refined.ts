@@ -7,7 +7,7 @@
 //
 //   node dist/bench/selection-refined.js --model runs/isbi-384w [--labels 5,25] [--out runs/selection-refined]
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detect, refine, type Strategy, select } from '../src/api/index.js';
@@ -17,6 +17,7 @@ import { writeAnnotations } from '../src/io/formats/index.js';
 import type { Dataset } from '../src/io/types.js';
 import type { Detection } from '../src/matching/detect.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
+import { stage } from './stage.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -51,13 +52,6 @@ function scoreOf(detections: Detection[], set: Dataset): Stage {
   const s = summarize(errors);
   return { mre: s.mre, sdr2: s.sdr[0]!.percent };
 }
-async function stage<T>(file: string, make: () => Promise<T>): Promise<T> {
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as T;
-  const value = await make();
-  await writeFileAtomic(file, JSON.stringify(value, null, 1));
-  return value;
-}
-
 interface Run {
   name: string;
   templates: string[];

@@ -48,3 +48,14 @@ export function refineLoss(out: RefineOutput, t: Targets, weights: number[], off
     return { total: heatmap.add(off.mul(offsetWeight)), heatmap, offset: off };
   });
 }
+
+/** Back-propagates the total, steps the optimiser, and returns the losses as numbers for the progress line. */
+export function minimise(
+  optimizer: E.Optimizer,
+  losses: RefineLoss,
+): { loss: number; heatmapLoss: number; offsetLoss: number } {
+  optimizer.zeroGrad();
+  losses.total.backward();
+  optimizer.step();
+  return { loss: losses.total.item(), heatmapLoss: losses.heatmap.item(), offsetLoss: losses.offset.item() };
+}

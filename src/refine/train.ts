@@ -3,7 +3,6 @@
 // + L1 offsets, AdamW; exact resume from its checkpoint. The loop itself
 // (budget, schedule, progress, checkpoints on a timer and on stop) is
 // util/training-loop.ts, shared with the extractor.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import type { Module } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { removeStaleTemporaries } from '../util/atomic-write.js';
 import { Rng } from '../util/random.js';
+import { checkResumeSettings, dataKeyOf } from '../util/training-checkpoint.js';
 import { type LoopResult, type LoopState, type LoopStep, runTrainingLoop } from '../util/training-loop.js';
 import { augmentBatch } from './augment.js';
 import {
@@ -22,7 +22,7 @@ import {
 } from './checkpoint.js';
 import { type RefineConfig, radiusOf } from './config.js';
 import { type RefineData, sampleBatch } from './data.js';
-import { refineLoss } from './loss.js';
+import { minimise, refineLoss } from './loss.js';
 import { RefineNet } from './model.js';
 import { plausibleRegions } from './region.js';
 import { makeTargets } from './targets.js';
@@ -59,25 +59,8 @@ function withoutRemovedKeys(stored: Record<string, unknown>): Record<string, unk
   return stem === 'strided' ? { ...stored, model } : stored;
 }
 
-function dataKey(data: RefineData): string {
-  const summary = data.samples.map((s) => [s.id, s.labeled, s.points, s.weights]);
-  return createHash('sha256')
-    .update(JSON.stringify([data.images.shape, summary]))
-    .digest('hex')
-    .slice(0, 24);
-}
-
-function checkSameConfig(stored: unknown, c: RefineConfig, path: string): void {
-  const a = withoutRemovedKeys(stored as Record<string, unknown>);
-  const b = c as unknown as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (RESUMABLE_CHANGES.has(k)) continue;
-    if (JSON.stringify(a[k]) !== JSON.stringify(b[k]))
-      throw new Error(
-        `${path}: the checkpoint was trained with ${k} = ${JSON.stringify(a[k])}, this run asks for ${JSON.stringify(b[k])}; resume with the same settings or train into another folder`,
-      );
-  }
-}
+const dataKey = (data: RefineData) =>
+  dataKeyOf([data.images.shape, data.samples.map((s) => [s.id, s.labeled, s.points, s.weights])]);
 
 export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
   const { config: c, data } = run;
@@ -108,7 +91,12 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
   let totalSteps = c.steps ?? 0;
   if (run.resume && existsSync(checkpointPath)) {
     const ckpt = await loadRefineCheckpoint(checkpointPath);
-    checkSameConfig(ckpt.trainConfig, c, checkpointPath);
+    checkResumeSettings(
+      withoutRemovedKeys(ckpt.trainConfig as Record<string, unknown>),
+      c,
+      RESUMABLE_CHANGES,
+      checkpointPath,
+    );
     if (ckpt.progress.dataKey !== key)
       throw new Error(
         `${checkpointPath}: the checkpoint was trained on other images or labels; resume with the same ones or train into another folder`,
@@ -145,7 +133,7 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
       optimizer.lr = lr;
       const indices = sampleBatch(data.samples, c.batchSize, c.labeledPerBatch, rng);
       const batchSamples = indices.map((i) => data.samples[i]!);
-      const [loss, heatmapLoss, offsetLoss] = E.tidy(() => {
+      return E.tidy(() => {
         const images = data.images.indexSelect(0, E.tensor(indices, [indices.length], 'int64'));
         const aug = augmentBatch(
           images,
@@ -156,12 +144,8 @@ export async function trainRefiner(run: RefineRun): Promise<RefineResult> {
         const targets = makeTargets(aug.points, geometry);
         const weights = batchSamples.flatMap((s) => s.weights);
         const losses = refineLoss(model.trainForward(aug.images, c.freeze), targets, weights, c.offsetWeight);
-        optimizer.zeroGrad();
-        losses.total.backward();
-        optimizer.step();
-        return [losses.total.item(), losses.heatmap.item(), losses.offset.item()];
+        return minimise(optimizer, losses);
       });
-      return { loss: loss!, heatmapLoss: heatmapLoss!, offsetLoss: offsetLoss! };
     },
     save: async (at) => {
       const progress = { ...at, rng: rng.state, lr: optimizer.lr, dataKey: key };

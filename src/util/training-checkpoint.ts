@@ -4,6 +4,7 @@
 // the learning rate, the optimiser's step count) and the training config,
 // so a resumed run continues exactly where the stopped one was. Each model
 // adds its own metadata (a format tag; the extractor its config too).
+import { createHash } from 'node:crypto';
 import type { Module, Optimizer, Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import type { RngState } from './random.js';
@@ -68,4 +69,29 @@ export async function loadTrainingCheckpoint<P extends CheckpointProgress>(
       for (const t of Object.values(tensors)) t.dispose();
     },
   };
+}
+
+/** A short hash of what a run trains on: kept in its checkpoint, so resuming on other data is refused. */
+export const dataKeyOf = (data: unknown): string =>
+  createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 24);
+
+/**
+ * Refuses to resume a checkpoint whose settings differ from this run's in
+ * any key but the `resumable` ones; `prefix` names nested settings
+ * ('fine.') in the message.
+ */
+export function checkResumeSettings(
+  stored: Record<string, unknown>,
+  current: object,
+  resumable: ReadonlySet<string>,
+  path: string,
+  prefix = '',
+): void {
+  const now = current as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(stored), ...Object.keys(now)])) {
+    if (resumable.has(k) || JSON.stringify(stored[k]) === JSON.stringify(now[k])) continue;
+    throw new Error(
+      `${path}: the checkpoint was trained with ${prefix}${k} = ${JSON.stringify(stored[k])}, this run asks for ${JSON.stringify(now[k])}; resume with the same settings or train into another folder`,
+    );
+  }
 }

@@ -5,15 +5,15 @@
 // + L1 offset loss of the first stage on that landmark's channel alone.
 // Labeled crops in every batch, weighted up; the rest from pseudo-labels.
 // The loop (budget, schedule, checkpoints, resume, stop) is util's.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from '../../engine/index.js';
 import { isMissing, MISSING, type Point } from '../../io/types.js';
 import { Rng } from '../../util/random.js';
+import { checkResumeSettings, dataKeyOf } from '../../util/training-checkpoint.js';
 import { type LoopResult, type LoopState, runTrainingLoop } from '../../util/training-loop.js';
 import { jitterIntensity } from '../augment.js';
-import { refineLoss } from '../loss.js';
+import { minimise, refineLoss } from '../loss.js';
 import { RefineNet } from '../model.js';
 import { makeTargets } from '../targets.js';
 import type { RefineStepReport } from '../train.js';
@@ -53,21 +53,8 @@ export interface FineRun {
 /** Fine-config keys a resumed run may change. */
 const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'minConfidence', 'vote', 'enabled']);
 
-function dataKey(samples: FineSample[]): string {
-  const summary = samples.map((s) => [s.id, s.labeled, s.points, s.image.pixels.shape]);
-  return createHash('sha256').update(JSON.stringify(summary)).digest('hex').slice(0, 24);
-}
-
-function checkSameConfig(stored: unknown, c: FineConfig, path: string): void {
-  const a = stored as Record<string, unknown>;
-  const b = c as unknown as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (RESUMABLE_CHANGES.has(k) || JSON.stringify(a[k]) === JSON.stringify(b[k])) continue;
-    throw new Error(
-      `${path}: the fine stage was trained with fine.${k} = ${JSON.stringify(a[k])}, this run asks for ${JSON.stringify(b[k])}; resume with the same settings or train into another folder`,
-    );
-  }
-}
+const dataKey = (samples: FineSample[]) =>
+  dataKeyOf(samples.map((s) => [s.id, s.labeled, s.points, s.image.pixels.shape]));
 
 /** The (sample, landmark) pairs a batch draws from: labeled ones and pseudo-labeled ones. */
 function pairPools(samples: FineSample[]): [number, number][][] {
@@ -104,7 +91,13 @@ export async function trainFineStage(run: FineRun): Promise<LoopResult> {
   let totalSteps = c.steps ?? 0;
   if (run.resume && existsSync(checkpointPath)) {
     const ckpt = await loadFineCheckpoint(checkpointPath);
-    checkSameConfig(ckpt.trainConfig, c, checkpointPath);
+    checkResumeSettings(
+      ckpt.trainConfig as Record<string, unknown>,
+      c,
+      RESUMABLE_CHANGES,
+      checkpointPath,
+      'fine.',
+    );
     if (ckpt.progress.dataKey !== key)
       throw new Error(
         `${checkpointPath}: the fine stage was trained on other images or labels; resume with the same ones or train into another folder`,
@@ -136,7 +129,7 @@ export async function trainFineStage(run: FineRun): Promise<LoopResult> {
         rng.pick(i < fromLabeled ? labeled : pseudo),
       );
       const places = picks.map(([i, k]) => randomPlace(samples[i]!.points[k]!, rng, c));
-      const [loss, heatmapLoss, offsetLoss] = E.tidy(() => {
+      return E.tidy(() => {
         const crops = E.cat(
           picks.map(([i], j) => cropImage(samples[i]!.image.pixels, [places[j]!], c.crop)),
           0,
@@ -151,12 +144,8 @@ export async function trainFineStage(run: FineRun): Promise<LoopResult> {
           Array.from({ length: l }, (_, m) => (m === k ? (samples[i]!.labeled ? c.labeledWeight : 1) : 0)),
         );
         const losses = refineLoss(model.trainForward(input, 'none'), makeTargets(points, geometry), weights);
-        optimizer.zeroGrad();
-        losses.total.backward();
-        optimizer.step();
-        return [losses.total.item(), losses.heatmap.item(), losses.offset.item()];
+        return minimise(optimizer, losses);
       });
-      return { loss: loss!, heatmapLoss: heatmapLoss!, offsetLoss: offsetLoss! };
     },
     save: async (at) => {
       const progress = { ...at, rng: rng.state, lr: optimizer.lr, dataKey: key };
