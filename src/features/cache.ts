@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 const sha = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex').slice(0, 24);
 
@@ -48,5 +49,34 @@ export class FeatureCache {
   async put(key: string, layers: Tensor[]): Promise<void> {
     const record = Object.fromEntries(layers.map((t, i) => [`layer${i}`, t]));
     await E.saveSafetensors(join(this.dir, `${key}.safetensors`), record);
+  }
+
+  /** Whether the pyramid of `key` is on disk (without reading it). */
+  has(key: string): boolean {
+    return existsSync(join(this.dir, `${key}.safetensors`));
+  }
+
+  /**
+   * A small per-image vector derived from the pyramid (the selection's
+   * global embedding), kept beside it: a pool of 10,000 images then needs
+   * 10,000 small files to be chosen from, not 60 GB of pyramids.
+   * `name` tells derived vectors apart (and changes when their recipe does).
+   */
+  async getVector(key: string, name: string): Promise<Float32Array | undefined> {
+    const path = join(this.dir, `${key}.${name}.f32`);
+    if (!existsSync(path)) return undefined;
+    const bytes = await readFile(path);
+    if (bytes.length === 0 || bytes.length % 4 !== 0) {
+      await rm(path, { force: true }); // damaged: recomputed
+      return undefined;
+    }
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  }
+
+  async putVector(key: string, name: string, vector: Float32Array): Promise<void> {
+    await writeFileAtomic(
+      join(this.dir, `${key}.${name}.f32`),
+      new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength),
+    );
   }
 }

@@ -8,46 +8,69 @@
 // Greedy then swaps, both deterministic (no seed: the same pool gives the
 // same list every time); images labeled already are pinned in the set, so
 // labeling in rounds picks the next ones by their marginal gain.
+//
+// The search works on a rectangular matrix, candidates x represented
+// images: exact (both the whole pool) or, for large pools, every image a
+// candidate but C estimated on a random sample of the pool (pool-sample.ts).
 import { type PointSet, pairwiseDistances } from './baselines.js';
 
+/** Distances from each candidate (row) to each image it must represent (column). */
+export interface CoverageMatrix {
+  candidates: number;
+  represented: number;
+  /** [candidate * represented + image]. */
+  values: Float64Array;
+}
+
 export interface MedoidChoice {
-  /** The new images, in greedy order (each adds most to those before it). */
+  /** The new images, in greedy order (each adds most to those before it); candidate indices. */
   order: number[];
   /** Coverage cost C after each image of `order` (labeled ones included). */
   costs: number[];
 }
 
+const square = (distances: Float64Array, n: number): CoverageMatrix => ({
+  candidates: n,
+  represented: n,
+  values: distances,
+});
+
 /** C(S) for a set given as indices; +Infinity for an empty set. */
 export function coverageCost(distances: Float64Array, n: number, set: readonly number[]): number {
-  if (set.length === 0) return Number.POSITIVE_INFINITY;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    let nearest = Number.POSITIVE_INFINITY;
-    for (const j of set) nearest = Math.min(nearest, distances[j * n + i]!);
-    total += nearest;
-  }
-  return total / n;
+  return coverageOf(square(distances, n), set);
 }
 
-/** Each pool image's distance to its nearest member of `set` (+Infinity when the set is empty). */
-function nearestDistances(distances: Float64Array, n: number, set: readonly number[]): Float64Array {
+/** C(S) on a coverage matrix (set: candidate indices). */
+export function coverageOf(d: CoverageMatrix, set: readonly number[]): number {
+  if (set.length === 0) return Number.POSITIVE_INFINITY;
+  const nearest = nearestDistances(d, set);
+  let total = 0;
+  for (const v of nearest) total += v;
+  return total / d.represented;
+}
+
+/** Each represented image's distance to its nearest member of `set` (+Infinity when the set is empty). */
+export function nearestDistances(d: CoverageMatrix, set: readonly number[]): Float64Array {
+  const n = d.represented;
   const nearest = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-  for (const j of set) for (let i = 0; i < n; i++) nearest[i] = Math.min(nearest[i]!, distances[j * n + i]!);
+  for (const j of set) for (let i = 0; i < n; i++) nearest[i] = Math.min(nearest[i]!, d.values[j * n + i]!);
   return nearest;
 }
 
-/** Adds `m` images one at a time, each the one that lowers C most (ties: the lowest index). */
-function greedyAdd(distances: Float64Array, n: number, given: readonly number[], m: number): number[] {
-  const nearest = nearestDistances(distances, n, given);
+/** Adds `m` candidates one at a time, each the one that lowers C most (ties: the lowest index). */
+function greedyAdd(d: CoverageMatrix, given: readonly number[], m: number): number[] {
+  const n = d.represented;
+  const nearest = nearestDistances(d, given);
   const chosen = new Set(given);
   const order: number[] = [];
   for (let step = 0; step < m; step++) {
     let best = -1;
     let bestCost = Number.POSITIVE_INFINITY;
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < d.candidates; j++) {
       if (chosen.has(j)) continue;
       let cost = 0;
-      for (let i = 0; i < n; i++) cost += Math.min(nearest[i]!, distances[j * n + i]!);
+      const row = j * n;
+      for (let i = 0; i < n; i++) cost += Math.min(d.values[row + i]!, nearest[i]!);
       if (cost < bestCost) {
         bestCost = cost;
         best = j;
@@ -55,7 +78,7 @@ function greedyAdd(distances: Float64Array, n: number, given: readonly number[],
     }
     order.push(best);
     chosen.add(best);
-    for (let i = 0; i < n; i++) nearest[i] = Math.min(nearest[i]!, distances[best * n + i]!);
+    for (let i = 0; i < n; i++) nearest[i] = Math.min(nearest[i]!, d.values[best * n + i]!);
   }
   return order;
 }
@@ -63,11 +86,12 @@ function greedyAdd(distances: Float64Array, n: number, given: readonly number[],
 /**
  * Swaps one free member for one outsider while that lowers C (first
  * improvement). Each image's nearest and second-nearest member make a
- * candidate swap O(N). The first `pinned` members never leave.
+ * candidate swap O(represented). The first `pinned` members never leave.
  */
-function swapDown(distances: Float64Array, n: number, start: number[], pinned: number): number[] {
+function swapDown(d: CoverageMatrix, start: number[], pinned: number): number[] {
+  const n = d.represented;
   const set = [...start];
-  let current = coverageCost(distances, n, set);
+  let current = coverageOf(d, set);
   for (let improved = true; improved; ) {
     improved = false;
     const first = new Float64Array(n);
@@ -78,12 +102,12 @@ function swapDown(distances: Float64Array, n: number, start: number[], pinned: n
       let b = Number.POSITIVE_INFINITY;
       let who = -1;
       for (const j of set) {
-        const d = distances[j * n + i]!;
-        if (d < a) {
+        const v = d.values[j * n + i]!;
+        if (v < a) {
           b = a;
-          a = d;
+          a = v;
           who = j;
-        } else if (d < b) b = d;
+        } else if (v < b) b = v;
       }
       first[i] = a;
       second[i] = b;
@@ -92,11 +116,12 @@ function swapDown(distances: Float64Array, n: number, start: number[], pinned: n
     const inSet = new Set(set);
     search: for (let s = pinned; s < set.length; s++) {
       const out = set[s]!;
-      for (let j = 0; j < n; j++) {
+      for (let j = 0; j < d.candidates; j++) {
         if (inSet.has(j)) continue;
         let total = 0;
+        const row = j * n;
         for (let i = 0; i < n; i++)
-          total += Math.min(owner[i] === out ? second[i]! : first[i]!, distances[j * n + i]!);
+          total += Math.min(owner[i] === out ? second[i]! : first[i]!, d.values[row + i]!);
         if (total / n < current - 1e-12) {
           set[s] = j;
           current = total / n;
@@ -110,16 +135,16 @@ function swapDown(distances: Float64Array, n: number, start: number[], pinned: n
 }
 
 /**
- * Chooses `m` more images of the pool around the `labeled` ones: greedy,
- * then swaps that never drop a labeled image, then the new ones in greedy
- * order with the cost after each.
+ * Chooses `m` more candidates around the `labeled` ones (candidate
+ * indices): greedy, then swaps that never drop a labeled one, then the new
+ * ones in greedy order with the cost after each.
  */
-export function kMedoids(p: PointSet, m: number, labeled: readonly number[] = []): MedoidChoice {
-  const n = p.count;
-  if (!Number.isInteger(m) || m < 1 || m + labeled.length > n)
-    throw new RangeError(`kMedoids: budget must be an integer in 1..${n - labeled.length}, got ${m}`);
-  const distances = pairwiseDistances(p);
-  const found = swapDown(distances, n, [...labeled, ...greedyAdd(distances, n, labeled, m)], labeled.length);
+export function kMedoidsOn(d: CoverageMatrix, m: number, labeled: readonly number[] = []): MedoidChoice {
+  if (!Number.isInteger(m) || m < 1 || m + labeled.length > d.candidates)
+    throw new RangeError(
+      `kMedoids: budget must be an integer in 1..${d.candidates - labeled.length}, got ${m}`,
+    );
+  const found = swapDown(d, [...labeled, ...greedyAdd(d, labeled, m)], labeled.length);
   // Greedy order among the chosen: what a user annotating only the first few should take.
   const order: number[] = [];
   const costs: number[] = [];
@@ -128,7 +153,7 @@ export function kMedoids(p: PointSet, m: number, labeled: readonly number[] = []
     let best = 0;
     let bestCost = Number.POSITIVE_INFINITY;
     rest.forEach((j, k) => {
-      const cost = coverageCost(distances, n, [...labeled, ...order, j]);
+      const cost = coverageOf(d, [...labeled, ...order, j]);
       if (cost < bestCost) {
         bestCost = cost;
         best = k;
@@ -138,4 +163,9 @@ export function kMedoids(p: PointSet, m: number, labeled: readonly number[] = []
     costs.push(bestCost);
   }
   return { order, costs };
+}
+
+/** Exact k-medoids: every image a candidate, every image represented. */
+export function kMedoids(p: PointSet, m: number, labeled: readonly number[] = []): MedoidChoice {
+  return kMedoidsOn(square(pairwiseDistances(p), p.count), m, labeled);
 }

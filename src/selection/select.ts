@@ -4,21 +4,26 @@
 // Reads images and the feature cache; writes only to the cache (the
 // `select` command writes the outputs).
 import type { Tensor } from '../engine/index.js';
-import * as E from '../engine/index.js';
 import type { FeatureCache } from '../features/cache.js';
-import { loadWorkingImage } from '../features/load.js';
 import type { FeatureExtractor } from '../features/model.js';
 import { imageId } from '../io/folder.js';
-import { type Proposal, type ProposalOptions, proposeKeypoints } from '../keypoints/propose.js';
+import type { ProposalOptions } from '../keypoints/propose.js';
 import { pyramidOf } from '../matching/detect.js';
 import { Rng } from '../util/random.js';
 import { kCenterGreedy, kMeansMedoids, type PointSet, randomSelection, typiClust } from './baselines.js';
 import { globalEmbedding, stackEmbeddings } from './embeddings.js';
+import { type ImageKeypoints, keypointsOf } from './image-keypoints.js';
 import { kMedoids } from './medoids.js';
-import { greedyOrder, prefixScores } from './ranking.js';
-import { exhaustiveSingle, greedy, greedySwap, randomSearch, type SimilarityMatrix } from './search.js';
+import { embeddingOf } from './pool-embeddings.js';
+import { type Estimate, EXACT_LIMIT } from './pool-sample.js';
+import { prefixScores } from './ranking.js';
+import { type ScpStrategy, searchScp } from './scp-search.js';
+import type { SimilarityMatrix } from './search.js';
+import { type SampleSizes, selectSampled } from './select-sampled.js';
 import { DEFAULT_GRID_STRIDE, type Direction, similarityMatrix } from './similarity.js';
 import { loadMatrix, matrixKey, saveMatrix } from './similarity-cache.js';
+
+export { type ImageKeypoints, keypointsOf } from './image-keypoints.js';
 
 export const STRATEGIES = [
   'medoids',
@@ -32,7 +37,8 @@ export const STRATEGIES = [
 ] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
-export const isScpStrategy = (s: Strategy) => s === 'scp' || s === 'scp-greedy' || s === 'scp-random';
+export const isScpStrategy = (s: Strategy): s is ScpStrategy =>
+  s === 'scp' || s === 'scp-greedy' || s === 'scp-random';
 
 /** What `fewmark select` uses unless told otherwise (docs/selection.md: chosen on validation). */
 export const DEFAULT_STRATEGY: Strategy = 'medoids';
@@ -76,6 +82,14 @@ export interface SelectionInput {
    * Strategies 'medoids', 'scp' and 'scp-greedy' only.
    */
   labeled?: number[];
+  /**
+   * 'auto' (default): exact up to EXACT_LIMIT images (pool-sample.ts), then
+   * sampled; 'sampled': k-medoids' C or the SCP's R estimated on a sample
+   * of the pool (medoids and SCP strategies only).
+   */
+  scale?: Scale;
+  /** Sample sizes of the sampled search (SAMPLE_DEFAULTS otherwise). */
+  sample?: Partial<SampleSizes>;
   onProgress?: (phase: 'features' | 'similarity', done: number, total: number) => void;
   /** Stops the work between images (and between templates of the similarity tensor). */
   signal?: AbortSignal;
@@ -91,14 +105,6 @@ export interface RankedImage {
   score: number | null;
   /** How much this image added to R; null likewise. */
   gain: number | null;
-}
-
-export interface ImageKeypoints {
-  /** Original image size. */
-  width: number;
-  height: number;
-  /** Working pixels, strongest first. */
-  points: Proposal[];
 }
 
 export interface PhaseTimings {
@@ -131,37 +137,32 @@ export interface Selection {
   evaluated?: number;
   /** Images annotated already that the choice was built around (ids), if any. */
   labeled: string[];
+  /** Whether the whole pool was scored, or a sample of it (large pools). */
+  scale: 'exact' | 'sampled';
+  /** Sampled: the set score estimated on the sample, with its 95% interval. */
+  estimate: SampledEstimate | null;
 }
 
-/** Key points on the 8-bit working image (the detectors work on 8-bit grey). */
-export async function keypointsOf(
-  file: string,
-  inputSize: number,
-  options: ProposalOptions,
-): Promise<ImageKeypoints> {
-  const image = await loadWorkingImage(file, inputSize);
-  const grey = E.tidy(() =>
-    image.input.reshape([inputSize, inputSize]).mul(255).add(0.5).clamp(0, 255).to('uint8'),
-  );
-  image.input.dispose();
-  try {
-    return { width: image.width, height: image.height, points: proposeKeypoints(grey, options) };
-  } finally {
-    grey.dispose();
-  }
+export type Scale = 'auto' | 'exact' | 'sampled';
+export const SCALES: readonly Scale[] = ['auto', 'exact', 'sampled'];
+
+export interface SampledEstimate extends Estimate {
+  /** C: k-medoids' mean embedding distance to the nearest chosen image (lower is better); R: the SCP's. */
+  score: 'C' | 'R';
+  /** How many pool images were candidates. */
+  candidates: number;
 }
 
-/** The SCP searches; the chosen set comes back in greedy order. */
-function searchScp(r: SimilarityMatrix, strategy: Strategy, m: number, input: SelectionInput) {
-  const labeled = input.labeled ?? [];
-  if (strategy === 'scp-random') {
-    const found = randomSearch(r, m, input.randomSets ?? DEFAULT_RANDOM_SETS, input.seed ?? 0);
-    return { order: greedyOrder(r, found.selected), evaluated: found.evaluated };
-  }
-  if (strategy === 'scp-greedy')
-    return { order: greedy(r, labeled.length + m, labeled).selected.slice(labeled.length) };
-  const found = m === 1 && labeled.length === 0 ? exhaustiveSingle(r) : greedySwap(r, m, undefined, labeled);
-  return { order: greedyOrder(r, found.selected, labeled) };
+/** Exact or sampled, for a strategy that runs on a pool of n images. */
+export function resolveScale(scale: Scale, runs: Strategy, n: number): 'exact' | 'sampled' {
+  const sampleable = runs === 'medoids' || isScpStrategy(runs);
+  if (scale === 'sampled' && !sampleable)
+    throw new RangeError(
+      `select: the sampled search works with medoids and the SCP strategies, not '${runs}'`,
+    );
+  if (scale !== 'auto') return scale;
+  if (runs === 'medoids') return n > EXACT_LIMIT.medoids ? 'sampled' : 'exact';
+  return isScpStrategy(runs) && n > EXACT_LIMIT.scp ? 'sampled' : 'exact';
 }
 
 /** The embedding strategies; the baselines each with its own random stream of the seed. */
@@ -203,12 +204,13 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
     throw new RangeError(
       `select: labeling in rounds works with the ${ROUND_STRATEGIES.join(', ')} strategies, not '${strategy}'`,
     );
+  if (resolveScale(input.scale ?? 'auto', runs, files.length) === 'sampled')
+    return selectLarge(input, strategy, runs as 'medoids' | ScpStrategy, labeled);
   const scp = isScpStrategy(runs);
   const needMatrix = scp || input.scoreBaselines === true;
   const keypointOptions: ProposalOptions = { method: 'sift', maxPoints: 100, ...input.keypoints };
   const timings: PhaseTimings = { keypoints: 0, features: 0, similarity: 0, search: 0, total: 0 };
   const started = performance.now();
-  const since = (t: number) => (performance.now() - t) / 1000;
 
   const poolKeypoints: ImageKeypoints[] = [];
   const embeddings: Float32Array[] = [];
@@ -227,7 +229,6 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
       : undefined;
   if (key) matrix = await loadMatrix(input.cache!, key);
   const cached = matrix !== undefined;
-  const needPyramids = !scp || (needMatrix && !matrix);
   try {
     for (const [i, file] of files.entries()) {
       input.signal?.throwIfAborted();
@@ -235,11 +236,13 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
       if (needMatrix) poolKeypoints.push(await keypointsOf(file, inputSize, keypointOptions));
       timings.keypoints += since(t);
       t = performance.now();
-      if (needPyramids) {
+      if (needMatrix && !matrix) {
         const { pyramid } = await pyramidOf(file, { model: input.model, inputSize, cache: input.cache });
         if (!scp) embeddings.push(globalEmbedding(pyramid));
-        if (needMatrix && !matrix) pyramids.push(pyramid.map((layer) => layer.keep()));
-        else for (const layer of pyramid) layer.dispose();
+        pyramids.push(pyramid.map((layer) => layer.keep()));
+      } else if (!scp) {
+        // One pyramid at a time; the embedding is cached beside it.
+        embeddings.push(await embeddingOf(file, { model: input.model, inputSize, cache: input.cache }));
       }
       timings.features += since(t);
       input.onProgress?.('features', i + 1, files.length);
@@ -270,7 +273,11 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
 
   let t = performance.now();
   const found = scp
-    ? searchScp(matrix!, runs, m, input)
+    ? searchScp(matrix!, runs, m, {
+        labeled,
+        randomSets: input.randomSets ?? DEFAULT_RANDOM_SETS,
+        seed: input.seed ?? 0,
+      })
     : { order: searchEmbeddings(stackEmbeddings(embeddings), runs, m, input.seed ?? 0, labeled) };
   const scores = matrix ? prefixScores(matrix, found.order, labeled) : null;
   timings.search = since(t);
@@ -304,5 +311,76 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
     similarity: matrix ?? null,
     ...('evaluated' in found ? { evaluated: found.evaluated } : {}),
     labeled: labeled.map((i) => imageId(files[i]!)),
+    scale: 'exact',
+    estimate: null,
   };
 }
+
+/** The sampled search (select-sampled.ts), as a Selection. */
+async function selectLarge(
+  input: SelectionInput,
+  strategy: Strategy,
+  runs: 'medoids' | ScpStrategy,
+  labeled: number[],
+): Promise<Selection> {
+  const started = performance.now();
+  const keypointOptions: ProposalOptions = { method: 'sift', maxPoints: 100, ...input.keypoints };
+  if ((input.direction ?? 'image-in-template') !== 'image-in-template')
+    throw new RangeError(
+      'select: the sampled SCP searches image key points in templates (the paper direction) only',
+    );
+  const found = await selectSampled({
+    files: input.files,
+    budget: input.budget,
+    strategy: runs,
+    model: input.model,
+    inputSize: input.inputSize,
+    cache: input.cache,
+    labeled,
+    seed: input.seed ?? 0,
+    keypoints: keypointOptions,
+    gridStride: input.gridStride,
+    randomSets: input.randomSets ?? DEFAULT_RANDOM_SETS,
+    sample: input.sample,
+    onProgress: input.onProgress,
+    signal: input.signal,
+  });
+  const t = performance.now();
+  const keypoints: ImageKeypoints[] = [];
+  for (const i of found.order)
+    keypoints.push(
+      found.keypoints.get(i) ?? (await keypointsOf(input.files[i]!, input.inputSize, keypointOptions)),
+    );
+  const { files } = input;
+  const timings: PhaseTimings = {
+    ...found.seconds,
+    keypoints: found.seconds.keypoints + since(t),
+    total: 0,
+  };
+  timings.total = since(started);
+  return {
+    strategy,
+    budget: input.budget,
+    pool: files.length,
+    ranked: found.order.map((index, k) => ({
+      rank: k + 1,
+      index,
+      image: imageId(files[index]!),
+      file: files[index]!,
+      score: found.prefix ? found.prefix[k]!.score : null,
+      gain: found.prefix ? found.prefix[k]!.gain : null,
+    })),
+    R: found.score === 'R' ? found.estimate.value : null,
+    timings,
+    keypoints,
+    meanKeypoints: null,
+    matrix: found.matrix ? { ...found.matrix, cached: false } : null,
+    similarity: null,
+    ...(found.evaluated !== undefined ? { evaluated: found.evaluated } : {}),
+    labeled: labeled.map((i) => imageId(files[i]!)),
+    scale: 'sampled',
+    estimate: { ...found.estimate, score: found.score, candidates: found.candidates },
+  };
+}
+
+const since = (t: number) => (performance.now() - t) / 1000;

@@ -71,7 +71,7 @@ export interface SimilarityInput {
 const ROW_CHUNK = 512;
 
 /** Best multi-layer similarity of each descriptor row ([layers, R, C]) on one grid ([layers, C, G]), into out. */
-function bestOnGrid(rows: Tensor, grid: Tensor, out: Float32Array): void {
+export function bestOnGrid(rows: Tensor, grid: Tensor, out: Float32Array): void {
   const [layers, total] = rows.shape as [number, number, number];
   for (let start = 0; start < total; start += ROW_CHUNK) {
     const length = Math.min(ROW_CHUNK, total - start);
@@ -160,4 +160,69 @@ function computeMatrix(input: SimilarityInput): SimilarityMatrix {
     stacked.dispose();
   }
   return { rows, candidates: J, values };
+}
+
+export interface StreamedSimilarityInput {
+  /** How many images give rows, and how many candidates give columns. */
+  rowImages: number;
+  candidates: number;
+  /** The pyramid of row image i / candidate j, loaded when needed (the caller disposes nothing). */
+  rowPyramid: (i: number) => Promise<Tensor[]>;
+  candidatePyramid: (j: number) => Promise<Tensor[]>;
+  /** Per row image: key points in working pixels. */
+  keypoints: Point[][];
+  inputSize: number;
+  gridStride?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * The image-in-template matrix with one pyramid in memory at a time: row
+ * images are described and let go, then each candidate's grid is scored.
+ * Same values as similarityMatrix for the same images.
+ */
+export async function streamedSimilarity(input: StreamedSimilarityInput): Promise<SimilarityMatrix> {
+  const threads = E.threads();
+  E.threads(1); // see similarityMatrix
+  const perImage: Tensor[] = [];
+  let stacked: Tensor | undefined;
+  try {
+    for (let i = 0; i < input.rowImages; i++) {
+      if (input.keypoints[i]!.length === 0) continue; // adds no rows
+      const pyramid = await input.rowPyramid(i);
+      try {
+        const described = describeLandmarks(pyramid, input.keypoints[i]!, input.inputSize);
+        perImage.push(E.tidy(() => E.stack(described, 0)).keep()); // [layers, K, C]
+        for (const d of described) d.dispose();
+      } finally {
+        for (const layer of pyramid) layer.dispose();
+      }
+    }
+    stacked = E.tidy(() => E.cat(perImage, 1)).keep();
+    const rows = stacked.shape[1]!;
+    const J = input.candidates;
+    const values = new Float32Array(rows * J);
+    const best = new Float32Array(rows);
+    for (let j = 0; j < J; j++) {
+      const pyramid = await input.candidatePyramid(j);
+      let grid: Tensor;
+      try {
+        grid = coarseGrid(pyramid, input.inputSize, input.gridStride ?? DEFAULT_GRID_STRIDE).keep();
+      } finally {
+        for (const layer of pyramid) layer.dispose();
+      }
+      try {
+        bestOnGrid(stacked, grid, best);
+      } finally {
+        grid.dispose();
+      }
+      for (let r = 0; r < rows; r++) values[r * J + j] = best[r]!;
+      input.onProgress?.(j + 1, J);
+    }
+    return { rows, candidates: J, values };
+  } finally {
+    for (const t of perImage) t.dispose();
+    stacked?.dispose();
+    E.threads(threads);
+  }
 }
