@@ -147,6 +147,11 @@ program
     '--labeled <labels>',
     'images annotated already (a landmarks file): they count as chosen; --budget more are picked around them',
   )
+  .option(
+    '--scale <mode>',
+    'auto (exact up to 2,000 images for medoids, 300 for the SCP; then sampled) | exact | sampled',
+    'auto',
+  )
   .option('--no-cache', 'do not cache feature pyramids')
   .option('--allow-inside-images', 'allow --out inside the images folder')
   .action(async (o) => {

@@ -62,6 +62,16 @@ export function selectionRecord(sel: Selection, meta: SelectionMeta) {
     R: sel.R,
     scoring: SCORING_TEXT,
     pool: sel.pool,
+    scale: sel.scale,
+    ...(sel.estimate
+      ? {
+          estimate: {
+            ...sel.estimate,
+            value: round(sel.estimate.value, 6),
+            halfWidth: round(sel.estimate.halfWidth, 6),
+          },
+        }
+      : {}),
     seed: meta.seed,
     inputSize: meta.inputSize,
     ...(sel.matrix ? { direction: meta.direction, gridStride: meta.gridStride, matrix: sel.matrix } : {}),
@@ -134,7 +144,10 @@ export function renderSelectionHtml(sel: Selection, meta: SelectionMeta, thumbs:
     `${sel.budget} of ${sel.pool} images; ${escapeHtml(STRATEGY_TEXT[sel.strategy])}`,
     sel.R === null
       ? "the SCP's R not computed (this strategy does not use it; --score computes it for comparison)"
-      : `R = ${fixed(sel.R)}`,
+      : `R = ${fixed(sel.R)}${sel.estimate?.score === 'R' ? ` +- ${fixed(sel.estimate.halfWidth)} (95%, estimated on the key points of ${sel.estimate.sample} sampled images; ${sel.estimate.candidates} most central candidates)` : ''}`,
+    sel.estimate?.score === 'C'
+      ? `sampled search: ${sel.estimate.candidates} candidates; C = ${fixed(sel.estimate.value)} (exact over the pool)`
+      : '',
     `key points: ${kp.method}, at most ${kp.maxPoints}, contrast threshold ${kp.contrastThreshold}` +
       (sel.meanKeypoints === null ? '' : `, ${sel.meanKeypoints.toFixed(1)} per image on average`),
     sel.matrix

@@ -24,6 +24,8 @@ import {
   DEFAULT_STRATEGY,
   isScpStrategy,
   ROUND_STRATEGIES,
+  SCALES,
+  type Scale,
   type Selection,
   STRATEGIES,
   type Strategy,
@@ -62,6 +64,8 @@ export interface SelectOptions {
   quiet?: boolean;
   /** A landmarks file of images annotated already: they count as chosen, `budget` more are picked. */
   labeled?: string;
+  /** auto (default) | exact | sampled: whether large pools are scored on a sample. */
+  scale?: string;
 }
 
 export interface SelectResult {
@@ -134,12 +138,23 @@ function checkFlags(o: SelectOptions) {
     randomSets: positiveInteger('--random-sets', o.randomSets, 10_000),
     gridStride: positiveInteger('--grid-stride', o.gridStride, DEFAULT_GRID_STRIDE),
     seed: o.seed ?? 0,
+    scale: oneOf<Scale>('--scale', SCALES, o.scale, 'auto'),
   };
 }
 
 export async function select(o: SelectOptions): Promise<SelectResult> {
-  const { out, strategy, method, direction, maxPoints, contrastThreshold, randomSets, gridStride, seed } =
-    checkFlags(o);
+  const {
+    out,
+    strategy,
+    method,
+    direction,
+    maxPoints,
+    contrastThreshold,
+    randomSets,
+    gridStride,
+    seed,
+    scale,
+  } = checkFlags(o);
   const files = await listImages(o.images);
   const labeled = o.labeled ? await labeledIndices(o.labeled, files, o.images) : [];
   if (labeled.length > 0 && !ROUND_STRATEGIES.includes(strategy))
@@ -171,6 +186,7 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
       seed,
       scoreBaselines: o.score === true,
       labeled,
+      scale,
       onProgress: o.quiet ? undefined : progress.update,
     });
   } finally {
@@ -227,9 +243,18 @@ export function summary(r: SelectResult): string[] {
         ? `${String(x.rank).padStart(4)}  ${x.score!.toFixed(4)}  ${x.gain!.toFixed(4)}  ${x.image}`
         : `${String(x.rank).padStart(4)}  ${x.image}`,
     );
+  if (s.estimate) lines.push(estimateLine(s));
   const t = s.timings;
   lines.push(
     `time: key points ${t.keypoints.toFixed(1)} s, features ${t.features.toFixed(1)} s, similarity ${s.matrix?.cached ? 'read from the cache' : `${t.similarity.toFixed(1)} s`}, search ${t.search.toFixed(2)} s`,
   );
   return lines;
+}
+
+/** How the sampled search scored the chosen set. */
+function estimateLine(s: Selection): string {
+  const e = s.estimate!;
+  if (e.score === 'C')
+    return `sampled search (${s.pool} images): ${e.candidates} candidates; C of the chosen set ${e.value.toFixed(4)} (exact over the pool; lower is better)`;
+  return `sampled search (${s.pool} images): R ${e.value.toFixed(4)} +- ${e.halfWidth.toFixed(4)} (95%), estimated on the key points of ${e.sample} images, over the ${e.candidates} most central candidates`;
 }
