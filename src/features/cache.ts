@@ -32,6 +32,11 @@ export class FeatureCache {
     return sha(Buffer.concat([await readFile(imageFile), Buffer.from(`|${inputSize}`)]));
   }
 
+  /** Whether an entry is on disk (without reading it). */
+  has(key: string): boolean {
+    return existsSync(join(this.dir, `${key}.safetensors`));
+  }
+
   async get(key: string): Promise<Tensor[] | undefined> {
     const path = join(this.dir, `${key}.safetensors`);
     if (!existsSync(path)) return undefined;
