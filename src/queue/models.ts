@@ -2,6 +2,8 @@
 // library's loadModel) and kept for the jobs that follow, and loaded again
 // only when its weights change on disk (a retrained model at the same
 // path). Template matchers (the templates' descriptors) are kept likewise.
+// A replaced model is disposed at once: with --concurrency above 1, a job
+// still using the old weights at that moment would fail and be retried.
 import { loadModel, type Model } from '../api/models.js';
 import { readAnnotations } from '../io/formats/index.js';
 import { type Fusion, TemplateMatcher } from '../matching/detect.js';
@@ -26,20 +28,34 @@ export interface MatcherChoice extends ModelChoice {
   subpixel: boolean;
 }
 
+/** A loaded thing, held under a slot while the key of what it was made from stays the same. */
+interface Held<T> {
+  key: string;
+  /** A promise, so that jobs running at once (--concurrency) share one load. */
+  value: Promise<T>;
+}
+
 export class ModelStore {
-  private readonly models = new Map<string, { key: string; model: Model }>();
-  private readonly matchers = new Map<string, { key: string; matcher: TemplateMatcher }>();
+  private readonly models = new Map<string, Held<Model>>();
+  private readonly matchers = new Map<string, Held<TemplateMatcher> & { model: string }>();
 
   /** The model and the key of its weights. */
   async model(c: ModelChoice): Promise<{ model: Model; key: string }> {
     const key = await modelKey(c.model, { fine: c.fine });
     const slot = `${c.model}|${c.cache !== false}|${c.fine !== false}`;
-    const held = this.models.get(slot);
-    if (held?.key === key) return held;
-    if (held) this.drop(slot, held.model);
-    const loaded = { key, model: await loadModel(c.model, { cache: c.cache, fine: c.fine }) };
-    this.models.set(slot, loaded);
-    return loaded;
+    let held = this.models.get(slot);
+    if (held?.key !== key) {
+      // Retrained at the same path: the old weights and their matchers go.
+      if (held) await this.drop(slot, held);
+      held = { key, value: loadModel(c.model, { cache: c.cache, fine: c.fine }) };
+      this.models.set(slot, held);
+    }
+    try {
+      return { model: await held.value, key };
+    } catch (err) {
+      this.models.delete(slot); // a failed load is tried again by the next job
+      throw err;
+    }
   }
 
   /** A template matcher, and a key of everything its detections depend on. */
@@ -51,35 +67,45 @@ export class ModelStore {
     for (const f of c.templateFiles) inputs.push(f, await fileKey(f));
     const key = hashOf(...inputs);
     const slot = `${c.model}|${c.cache !== false}|${c.templates}`;
-    const held = this.matchers.get(slot);
-    if (held?.key === key) return held;
-    held?.matcher.dispose();
-    const labels = await readAnnotations(c.templates);
-    const templates = await pairTemplates(labels, c.templates, c.templateFiles, 'the templates given');
-    const matcher = await TemplateMatcher.create(templates, {
-      model: model.network,
-      inputSize: model.inputSize,
-      cache: model.cache,
-      subpixel: c.subpixel,
-      fusion: c.fusion,
-    });
-    this.matchers.set(slot, { key, matcher });
-    return { matcher, key };
+    let held = this.matchers.get(slot);
+    if (held?.key !== key) {
+      if (held) (await held.value.catch(() => undefined))?.dispose();
+      const create = async () => {
+        const labels = await readAnnotations(c.templates);
+        const templates = await pairTemplates(labels, c.templates, c.templateFiles, 'the templates given');
+        return TemplateMatcher.create(templates, {
+          model: model.network,
+          inputSize: model.inputSize,
+          cache: model.cache,
+          subpixel: c.subpixel,
+          fusion: c.fusion,
+        });
+      };
+      held = { key, value: create(), model: c.model };
+      this.matchers.set(slot, held);
+    }
+    try {
+      return { matcher: await held.value, key };
+    } catch (err) {
+      this.matchers.delete(slot); // a failed load is tried again by the next job
+      throw err;
+    }
   }
 
-  private drop(slot: string, model: Model): void {
+  private async drop(slot: string, held: Held<Model>): Promise<void> {
+    const path = slot.split('|')[0];
     for (const [s, m] of this.matchers)
-      if (s.startsWith(`${slot.split('|').slice(0, 2).join('|')}|`)) {
-        m.matcher.dispose();
+      if (m.model === path) {
         this.matchers.delete(s);
+        (await m.value.catch(() => undefined))?.dispose();
       }
-    model.dispose();
     this.models.delete(slot);
+    (await held.value.catch(() => undefined))?.dispose();
   }
 
-  dispose(): void {
-    for (const m of this.matchers.values()) m.matcher.dispose();
-    for (const m of this.models.values()) m.model.dispose();
+  async dispose(): Promise<void> {
+    for (const m of this.matchers.values()) (await m.value.catch(() => undefined))?.dispose();
+    for (const m of this.models.values()) (await m.value.catch(() => undefined))?.dispose();
     this.matchers.clear();
     this.models.clear();
   }

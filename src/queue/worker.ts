@@ -67,7 +67,7 @@ export async function startWorker(url: string, o: WorkerOptions = {}): Promise<R
   return {
     async close() {
       await worker.close();
-      models.dispose();
+      await models.dispose();
     },
   };
 }
