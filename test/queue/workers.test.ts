@@ -159,6 +159,29 @@ describe('workers on a Redis queue', { skip: hasRedis ? false : 'redis-server is
     );
   });
 
+  test('a refined model (both stages) detects the same through the queue', async () => {
+    const refined = join(dir, 'refined');
+    const r = await fewmark(
+      'refine',
+      ...['--model', join(dir, 'model'), '--templates', labels, '--images', images, '--out', refined],
+      ...['--steps', '2', '--rounds', '1', '--fine-steps', '2', '--size', '64'],
+    );
+    assert.equal(r.code, 0, r.err);
+    const args = (out: string) => ['detect', '--model', refined, '--images', images, '--out', join(dir, out)];
+    const single = await fewmark(...args('refined-single.csv'));
+    assert.equal(single.code, 0, single.err);
+    const q = await fewmark(...args('refined-queued.csv'), '--queue', queue);
+    assert.equal(q.code, 0, q.err);
+    assert.deepEqual(
+      readFileSync(join(dir, 'refined-queued.csv.detections.json')),
+      readFileSync(join(dir, 'refined-single.csv.detections.json')),
+    );
+    assert.deepEqual(
+      readFileSync(join(dir, 'refined-queued.csv')),
+      readFileSync(join(dir, 'refined-single.csv')),
+    );
+  });
+
   test('a worker killed mid-job loses and duplicates nothing', async () => {
     const from = workers.map((w) => w.log.length);
     const run = fewmark(...detectArgs(join(dir, 'killed.csv')), '--queue', queue);
