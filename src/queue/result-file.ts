@@ -39,3 +39,34 @@ export const hasResult = async (path: string, key: string) => (await readResult(
 export async function writeResult<R>(path: string, key: string, result: R): Promise<void> {
   await writeFileAtomic(path, JSON.stringify({ key, result } satisfies ResultFile<R>, nanToNull));
 }
+
+/**
+ * A Float32Array result (a similarity row, say) in binary: a JSON first
+ * line with the key and the length, then the values' bytes (little-endian,
+ * as on every machine fewmark builds for). Exact, and 4 bytes a value.
+ */
+export async function writeFloat32Result(path: string, key: string, values: Float32Array): Promise<void> {
+  const header = Buffer.from(`${JSON.stringify({ key, length: values.length })}\n`);
+  await writeFileAtomic(path, [header, new Uint8Array(values.buffer, values.byteOffset, values.byteLength)]);
+}
+
+/** The values in `path` when written with `key` (any key when not given); undefined when absent, stale or damaged. */
+export async function readFloat32Result(path: string, key?: string): Promise<Float32Array | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    return undefined;
+  }
+  const eol = bytes.indexOf(10);
+  if (eol < 0) return undefined;
+  try {
+    const header = JSON.parse(bytes.subarray(0, eol).toString('utf8')) as { key: string; length: number };
+    const body = bytes.subarray(eol + 1);
+    if ((key !== undefined && header.key !== key) || body.length !== header.length * 4) return undefined;
+    // A copy: the body need not be 4-byte aligned in the file's buffer.
+    return new Float32Array(Uint8Array.from(body).buffer);
+  } catch {
+    return undefined;
+  }
+}
