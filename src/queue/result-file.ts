@@ -1,5 +1,5 @@
-// A job's result on shared storage: one JSON file holding the content key
-// of the inputs it was made from. Written atomically (temporary file, then
+// A job's result on shared storage: a file (JSON, or binary for a
+// Float32Array) holding the content key of the inputs it was made from. Written atomically (temporary file, then
 // rename), so a worker killed mid-write leaves no half file, and a job run
 // twice, by two workers or after a retry, writes the same file once: the
 // second run finds the key in place and does nothing.

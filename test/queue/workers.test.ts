@@ -226,16 +226,17 @@ describe('workers on a Redis queue', { skip: hasRedis ? false : 'redis-server is
   });
 
   test('features --queue fills the cache, and a second run writes nothing new', async () => {
-    const first = await fewmark(
-      'features',
-      '--model',
-      join(dir, 'model'),
-      '--images',
-      images,
-      '--queue',
-      queue,
-    );
+    // A model folder of its own, so that no earlier test has filled its cache.
+    const model = join(dir, 'model-features');
+    mkdirSync(model);
+    copyFileSync(join(dir, 'model', 'extractor.safetensors'), join(model, 'extractor.safetensors'));
+    const features = (...extra: string[]) =>
+      fewmark('features', '--model', model, '--images', images, ...extra);
+    const logs = (from: number[]) => workers.map((w, i) => w.log.slice(from[i])).join('');
+    let from = workers.map((w) => w.log.length);
+    const first = await features('--queue', queue);
     assert.equal(first.code, 0, first.err);
+    assert.equal(logs(from).match(/features \S+: computed/g)?.length, 6, logs(from));
     const cache = /in the cache: (.+)$/m.exec(first.out)![1]!;
     const snapshot = () =>
       readdirSync(cache)
@@ -247,22 +248,13 @@ describe('workers on a Redis queue', { skip: hasRedis ? false : 'redis-server is
       files.every((f) => /^[0-9a-f]{24}\.safetensors /.test(f)),
       files.join('\n'),
     );
-    const from = workers.map((w) => w.log.length);
-    const second = await fewmark(
-      'features',
-      '--model',
-      join(dir, 'model'),
-      '--images',
-      images,
-      '--queue',
-      queue,
-    );
+    from = workers.map((w) => w.log.length);
+    const second = await features('--queue', queue);
     assert.equal(second.code, 0, second.err);
     assert.deepEqual(snapshot(), files);
-    const again = workers.map((w, i) => w.log.slice(from[i])).join('');
-    assert.equal(again.match(/already in the cache/g)?.length, 6, again);
+    assert.equal(logs(from).match(/already in the cache/g)?.length, 6, logs(from));
     // The single-process run agrees: everything is there already.
-    const local = await fewmark('features', '--model', join(dir, 'model'), '--images', images);
+    const local = await features();
     assert.match(local.out, /\(0 computed, 6 already there\)/);
   });
 

@@ -99,9 +99,7 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
       fine: o.fine,
       queue: o.queue,
       queueParts: o.queue ? partsOf(o.out) : undefined,
-      onQueueNote: (message) =>
-        process.stderr.write(`fewmark: ${message}
-`),
+      onQueueNote: (message) => process.stderr.write(`fewmark: ${message}\n`),
       templates: o.templates,
       images: o.images,
       subpixel: o.subpixel,
