@@ -32,11 +32,6 @@ export class FeatureCache {
     return sha(Buffer.concat([await readFile(imageFile), Buffer.from(`|${inputSize}`)]));
   }
 
-  /** Whether an entry is on disk (without reading it). */
-  has(key: string): boolean {
-    return existsSync(join(this.dir, `${key}.safetensors`));
-  }
-
   async get(key: string): Promise<Tensor[] | undefined> {
     const path = join(this.dir, `${key}.safetensors`);
     if (!existsSync(path)) return undefined;
@@ -53,5 +48,10 @@ export class FeatureCache {
   async put(key: string, layers: Tensor[]): Promise<void> {
     const record = Object.fromEntries(layers.map((t, i) => [`layer${i}`, t]));
     await E.saveSafetensors(join(this.dir, `${key}.safetensors`), record);
+  }
+
+  /** Whether the pyramid of `key` is on disk (without reading it). */
+  has(key: string): boolean {
+    return existsSync(join(this.dir, `${key}.safetensors`));
   }
 }
