@@ -2,7 +2,9 @@
 // folder of images, so that selection and detection later read the
 // pyramids instead of computing them. With `queue`, workers on other
 // machines compute them (docs/workers.md); the cache is on shared storage.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FeatureCache } from '../features/cache.js';
 import { pyramidOf } from '../matching/detect.js';
 import { type ImageSource, imageFiles } from './images.js';
 import { type ExtractorModel, extractorFile, loadModel } from './models.js';
@@ -26,11 +28,14 @@ export interface FeaturesResult {
   computed?: number;
 }
 
+/** Whether a pyramid is in the cache, without reading it (the cache's file name for a key, features/cache.ts). */
+const isCached = (cache: FeatureCache, key: string) => existsSync(join(cache.dir, `${key}.safetensors`));
+
 /** One image's pyramid into the cache unless it is there: whether it was computed. */
 export async function cacheFeatures(model: ExtractorModel, file: string): Promise<boolean> {
   if (!model.cache) throw new RangeError(`${model.file}: features need the model's cache`);
   const key = await model.cache.keyOf(file, model.inputSize);
-  if (model.cache.has(key)) return false;
+  if (isCached(model.cache, key)) return false;
   const { pyramid } = await pyramidOf(file, {
     model: model.network,
     inputSize: model.inputSize,

@@ -49,9 +49,4 @@ export class FeatureCache {
     const record = Object.fromEntries(layers.map((t, i) => [`layer${i}`, t]));
     await E.saveSafetensors(join(this.dir, `${key}.safetensors`), record);
   }
-
-  /** Whether the pyramid of `key` is on disk (without reading it). */
-  has(key: string): boolean {
-    return existsSync(join(this.dir, `${key}.safetensors`));
-  }
 }
