@@ -29,6 +29,16 @@ export interface DetectOptions extends LongCall {
   fine?: boolean;
   /** A model given as a path: keep feature pyramids on disk beside it (default true). */
   cache?: boolean;
+  /**
+   * `redis://HOST[:PORT]`: workers of that queue detect the images, one job
+   * each (docs/workers.md). The model, templates and images must be at the
+   * same paths on every worker, and the templates a file. Same detections.
+   */
+  queue?: string;
+  /** With `queue`: a folder on shared storage for the per-image results, removed once read (default: beside the model). */
+  queueParts?: string;
+  /** With `queue`: notes for the user, such as that no worker is connected yet. */
+  onQueueNote?: (message: string) => void;
 }
 
 export async function detect(o: DetectOptions): Promise<Detection[]> {
@@ -46,6 +56,11 @@ export interface DetectedImages {
 /** `detect`, with what a predictions file records beside the points. */
 export async function detectImages(o: DetectOptions): Promise<DetectedImages> {
   checkAborted(o.signal);
+  if (o.queue) {
+    // Loaded only here: without a queue nothing needs Redis or BullMQ.
+    const { detectOnQueue } = await import('../queue/detect-queue.js');
+    return detectOnQueue({ ...o, queue: o.queue });
+  }
   const { files, name } = await imageFiles(o.images);
   const labelsName = typeof o.templates === 'string' ? o.templates : 'the templates given';
   const labels = typeof o.templates === 'string' ? await readAnnotations(o.templates) : o.templates;

@@ -18,6 +18,8 @@ export type { Strategy } from '../selection/select.js';
 export { STRATEGIES } from '../selection/select.js';
 export type { Detection, DetectOptions } from './detect.js';
 export { detect, detectionsAsLandmarks } from './detect.js';
+export type { FeaturesOptions, FeaturesResult } from './features.js';
+export { extractFeatures } from './features.js';
 export type { ImageSource } from './images.js';
 export type { ExtractorModel, Model, RefinedModel } from './models.js';
 export { loadModel } from './models.js';

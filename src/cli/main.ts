@@ -2,6 +2,7 @@
 // fewmark's command line: declares the verbs, lazy-loads each command, and
 // is the only place that turns errors into exit codes.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { parseQueueUrl, QueueUrlError } from '../queue/url.js';
 import { exitWithParent } from '../util/parent-watch.js';
 
 exitWithParent();
@@ -22,6 +23,16 @@ const positive = (name: string) => (v: string) => {
   const n = Number(v);
   if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number for ${name}`);
   return n;
+};
+
+/** --queue checked as a flag, before any work (the URL module loads no Redis client). */
+const queueUrl = (v: string) => {
+  try {
+    return parseQueueUrl(v).url;
+  } catch (err) {
+    if (err instanceof QueueUrlError) throw new InvalidArgumentError(err.problem);
+    throw err;
+  }
 };
 
 const program = new Command()
@@ -111,12 +122,45 @@ program
   .option('--fusion <rule>', 'several templates: median of their peaks (default) or max-peak (paper eq. 3)')
   .option('--no-cache', 'do not cache feature pyramids')
   .option('--allow-inside-images', 'allow --out inside the images folder')
+  .option(
+    '--queue <url>',
+    'redis://HOST[:PORT]: fan the images out to fewmark workers (docs/workers.md)',
+    queueUrl,
+  )
   .action(async (o) => {
     const { detect } = await import('./commands/detect.js');
     const r = await detect(o);
     console.log(
       `detected landmarks on ${r.detections.length} images with ${r.templates.length} template(s): ${o.out}`,
     );
+  });
+
+program
+  .command('features')
+  .description("fill a model's feature cache for every image of a folder (before select or detect)")
+  .requiredOption('--model <model>', 'model folder from fewmark train (the cache is beside it)')
+  .requiredOption('--images <dir>', 'folder of images')
+  .option(
+    '--queue <url>',
+    'redis://HOST[:PORT]: fan the images out to fewmark workers (docs/workers.md)',
+    queueUrl,
+  )
+  .action(async (o) => {
+    const { features } = await import('./commands/features.js');
+    const r = await features(o);
+    const computed =
+      r.computed === undefined ? '' : ` (${r.computed} computed, ${r.images - r.computed} already there)`;
+    console.log(`features of ${r.images} images in the cache${computed}: ${r.cache}`);
+  });
+
+program
+  .command('worker')
+  .description('run jobs (features, detection, ...) from a Redis queue until stopped (docs/workers.md)')
+  .requiredOption('--queue <url>', 'redis://HOST[:PORT], the same as the commands given --queue', queueUrl)
+  .option('--concurrency <n>', 'jobs at once', count('--concurrency'), 1)
+  .action(async (o) => {
+    const { worker } = await import('./commands/worker.js');
+    await worker(o);
   });
 
 program

@@ -20,7 +20,7 @@ import { RefineNet, type RefineNetConfig } from './model.js';
 import type { Box } from './region.js';
 import type { VoteOptions } from './vote.js';
 
-const REFINED_FILE = 'refined.safetensors';
+export const REFINED_FILE = 'refined.safetensors';
 const REFINED_META_FILE = 'refined.json';
 export const REFINE_CHECKPOINT_FILE = 'checkpoint.safetensors';
 const FORMAT = 'fewmark-refined/1';

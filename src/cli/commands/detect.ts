@@ -28,6 +28,8 @@ export interface DetectOptions {
   cache?: boolean;
   /** Allow --out inside the images folder. */
   allowInsideImages?: boolean;
+  /** `redis://HOST[:PORT]`: the queue's workers detect, one job per image, parts in OUT.parts/. */
+  queue?: string;
 }
 
 export interface DetectResult {
@@ -66,7 +68,17 @@ async function checkDetectOutput(o: DetectOptions): Promise<void> {
     inputs: [o.templates],
     allowInsideImages: true,
   });
+  if (o.queue)
+    checkOutput({
+      path: partsOf(o.out),
+      kind: 'folder',
+      inputs: [o.templates, o.model, o.images],
+      allowInsideImages: true,
+    });
 }
+
+/** With --queue: the workers' per-image results, beside the output (shared storage), until all are read. */
+const partsOf = (out: string) => `${out}.parts`;
 
 export async function detect(o: DetectOptions): Promise<DetectResult> {
   await checkDetectOutput(o);
@@ -75,12 +87,19 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
     throw new UsageError(
       '--templates is needed with a template-matching model (only a refined model goes without)',
     );
-  const model = await loadModel(refined ? o.model : extractorPath(o.model), { cache: o.cache, fine: o.fine });
+  const path = refined ? o.model : extractorPath(o.model);
+  // With a queue the workers load the model; here only its path is needed.
+  const model = o.queue ? path : await loadModel(path, { cache: o.cache, fine: o.fine });
   let bar: Progress | undefined;
   let found: DetectedImages;
   try {
     found = await detectImages({
       model,
+      cache: o.cache,
+      fine: o.fine,
+      queue: o.queue,
+      queueParts: o.queue ? partsOf(o.out) : undefined,
+      onQueueNote: (message) => process.stderr.write(`fewmark: ${message}\n`),
       templates: o.templates,
       images: o.images,
       subpixel: o.subpixel,
@@ -92,7 +111,7 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
     });
   } finally {
     bar?.stop();
-    model.dispose();
+    if (typeof model !== 'string') model.dispose();
   }
   await writeDetections(o.out, found.names, found.templates, found.detections, o.format);
   return { detections: found.detections, templates: found.templates };
