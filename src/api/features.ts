@@ -2,10 +2,9 @@
 // folder of images, so that selection and detection later read the
 // pyramids instead of computing them. With `queue`, workers on other
 // machines compute them (docs/workers.md); the cache is on shared storage.
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { FeatureCache } from '../features/cache.js';
+import { resolve } from 'node:path';
 import { pyramidOf } from '../matching/detect.js';
+import { embeddingOf, hasEmbedding } from '../selection/pool-embeddings.js';
 import { type ImageSource, imageFiles } from './images.js';
 import { type ExtractorModel, extractorFile, loadModel } from './models.js';
 import { checkAborted, type LongCall } from './progress.js';
@@ -18,6 +17,8 @@ export interface FeaturesOptions extends LongCall {
   queue?: string;
   /** With `queue`: notes for the user, such as that no worker is connected yet. */
   onQueueNote?: (message: string) => void;
+  /** Cache only the selection's embeddings, not the pyramids (large pools; default false). */
+  embeddingsOnly?: boolean;
 }
 
 export interface FeaturesResult {
@@ -28,20 +29,28 @@ export interface FeaturesResult {
   computed?: number;
 }
 
-/** Whether a pyramid is in the cache, without reading it (the cache's file name for a key, features/cache.ts). */
-const isCached = (cache: FeatureCache, key: string) => existsSync(join(cache.dir, `${key}.safetensors`));
-
-/** One image's pyramid into the cache unless it is there: whether it was computed. */
-export async function cacheFeatures(model: ExtractorModel, file: string): Promise<boolean> {
-  if (!model.cache) throw new RangeError(`${model.file}: features need the model's cache`);
-  const key = await model.cache.keyOf(file, model.inputSize);
-  if (isCached(model.cache, key)) return false;
-  const { pyramid } = await pyramidOf(file, {
-    model: model.network,
-    inputSize: model.inputSize,
-    cache: model.cache,
-  });
-  for (const layer of pyramid) layer.dispose();
+/**
+ * One image's features into the cache unless they are there: the selection's
+ * embedding always, the pyramid unless `embeddingsOnly` (6 MB an image at
+ * 384 px: a pool of thousands needs only the embeddings to be chosen from).
+ * Whether anything was computed.
+ */
+export async function cacheFeatures(
+  model: ExtractorModel,
+  file: string,
+  embeddingsOnly = false,
+): Promise<boolean> {
+  const cache = model.cache;
+  if (!cache) throw new RangeError(`${model.file}: features need the model's cache`);
+  const key = await cache.keyOf(file, model.inputSize);
+  const hasPyramid = cache.has(key);
+  if ((hasPyramid || embeddingsOnly) && (await hasEmbedding(cache, key))) return false;
+  const o = { model: model.network, inputSize: model.inputSize, cache };
+  if (!hasPyramid && !embeddingsOnly) {
+    const { pyramid } = await pyramidOf(file, o); // written to the cache
+    for (const layer of pyramid) layer.dispose();
+  }
+  await embeddingOf(file, { ...o, keepPyramids: !embeddingsOnly }); // reads the pyramid just written
   return true;
 }
 
@@ -65,7 +74,7 @@ export async function extractFeatures(o: FeaturesOptions): Promise<FeaturesResul
     let computed = 0;
     for (const [i, f] of files.entries()) {
       checkAborted(o.signal);
-      if (await cacheFeatures(model, f)) computed++;
+      if (await cacheFeatures(model, f, o.embeddingsOnly)) computed++;
       o.onProgress?.({ phase: 'features', done: i + 1, total: files.length });
     }
     return { cache: model.cache!.dir, images: files.length, computed };

@@ -145,6 +145,10 @@ program
     'redis://HOST[:PORT]: fan the images out to fewmark workers (docs/workers.md)',
     queueUrl,
   )
+  .option(
+    '--embeddings-only',
+    "cache only the selection's embeddings (2 KB an image), not the pyramids (6 MB): pools of thousands",
+  )
   .action(async (o) => {
     const { features } = await import('./commands/features.js');
     const r = await features(o);
@@ -195,6 +199,11 @@ program
     '--scale <mode>',
     'auto (exact up to 2,000 images for medoids, 300 for the SCP; then sampled) | exact | sampled',
     'auto',
+  )
+  .option(
+    '--queue <url>',
+    "redis://HOST[:PORT]: the SCP's similarity columns on fewmark workers (docs/workers.md)",
+    queueUrl,
   )
   .option('--no-cache', 'do not cache feature pyramids')
   .option('--allow-inside-images', 'allow --out inside the images folder')

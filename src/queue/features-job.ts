@@ -15,13 +15,17 @@ export interface FeaturesJob {
   model: string;
   /** The image (absolute). */
   file: string;
+  /** Only the selection's embedding, not the pyramid. */
+  embeddingsOnly?: boolean;
 }
 
 export const featuresJob: JobKind<FeaturesJob> = {
   async run(input, { models }) {
     const { model } = await models.model({ model: input.model });
     if (model.kind !== 'extractor') throw new Error(`${input.model}: not a trained extractor`);
-    return (await cacheFeatures(model, input.file)) ? 'computed' : 'already in the cache';
+    return (await cacheFeatures(model, input.file, input.embeddingsOnly))
+      ? 'computed'
+      : 'already in the cache';
   },
 };
 
@@ -30,14 +34,18 @@ export async function featuresOnQueue(
   queue: string,
   model: string,
   files: string[],
-  o: LongCall & { onQueueNote?: (message: string) => void } = {},
+  o: LongCall & { onQueueNote?: (message: string) => void; embeddingsOnly?: boolean } = {},
 ): Promise<string> {
   // Opening the cache here makes its folder (and prunes other models') once, before the workers.
   const cache = await FeatureCache.open(join(dirname(model), 'cache'), model);
   await runOnQueue<FeaturesJob>(
     queue,
     'features',
-    files.map((file) => ({ id: hashOf(model, file), data: { model, file }, label: file })),
+    files.map((file) => ({
+      id: hashOf(model, file, o.embeddingsOnly ? 'embeddings' : 'pyramids'),
+      data: { model, file, embeddingsOnly: o.embeddingsOnly === true },
+      label: file,
+    })),
     {
       signal: o.signal,
       onNote: o.onQueueNote,

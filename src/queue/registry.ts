@@ -4,8 +4,10 @@
 import { detectJob } from './detect-job.js';
 import { featuresJob } from './features-job.js';
 import type { JobKinds } from './kinds.js';
+import { similarityJob } from './similarity-job.js';
 
 export const JOB_KINDS: JobKinds = {
   features: featuresJob,
   detect: detectJob,
+  similarity: similarityJob,
 };

@@ -26,6 +26,11 @@ export interface PoolEmbeddingOptions {
   signal?: AbortSignal;
 }
 
+/** Whether the cache holds the embedding of `key`. */
+export async function hasEmbedding(cache: FeatureCache, key: string): Promise<boolean> {
+  return (await cache.getVector(key, EMBEDDING_ENTRY)) !== undefined;
+}
+
 /** One image's embedding: from the cache, else from its (cached or new) pyramid. */
 export async function embeddingOf(file: string, o: PoolEmbeddingOptions): Promise<Float32Array> {
   const key = o.cache ? await o.cache.keyOf(file, o.inputSize) : '';

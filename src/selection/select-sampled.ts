@@ -18,6 +18,7 @@ import {
   SAMPLE_DEFAULTS,
   samplePool,
 } from './pool-sample.js';
+import { columnsOnQueue, type SelectionQueue } from './queue-columns.js';
 import { prefixScores } from './ranking.js';
 import { type ScpStrategy, searchScp } from './scp-search.js';
 import type { SimilarityMatrix } from './search.js';
@@ -38,6 +39,8 @@ export interface SampledInput {
   gridStride?: number;
   randomSets: number;
   sample?: Partial<SampleSizes>;
+  /** The similarity columns on a queue's workers. */
+  queue?: SelectionQueue;
   onProgress?: (phase: 'features' | 'similarity', done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -135,6 +138,15 @@ export async function selectSampled(input: SampledInput): Promise<SampledChoice>
     inputSize: input.inputSize,
     gridStride: input.gridStride,
     onProgress: (done, total) => input.onProgress?.('similarity', done, total),
+    columnsElsewhere:
+      input.queue &&
+      columnsOnQueue(
+        input.queue,
+        candidates.map((i) => input.files[i]!),
+        input.inputSize,
+        input.gridStride,
+        (done, total) => input.onProgress?.('similarity', done, total),
+      ),
   });
   seconds.similarity = since(t);
 

@@ -16,14 +16,16 @@ import { type ImageKeypoints, keypointsOf } from './image-keypoints.js';
 import { kMedoids } from './medoids.js';
 import { embeddingOf } from './pool-embeddings.js';
 import { type Estimate, EXACT_LIMIT } from './pool-sample.js';
+import { columnsOnQueue, type SelectionQueue } from './queue-columns.js';
 import { prefixScores } from './ranking.js';
 import { type ScpStrategy, searchScp } from './scp-search.js';
 import type { SimilarityMatrix } from './search.js';
 import { type SampleSizes, selectSampled } from './select-sampled.js';
-import { DEFAULT_GRID_STRIDE, type Direction, similarityMatrix } from './similarity.js';
+import { DEFAULT_GRID_STRIDE, type Direction, similarityMatrix, streamedSimilarity } from './similarity.js';
 import { loadMatrix, matrixKey, saveMatrix } from './similarity-cache.js';
 
 export { type ImageKeypoints, keypointsOf } from './image-keypoints.js';
+export type { SelectionQueue } from './queue-columns.js';
 
 export const STRATEGIES = [
   'medoids',
@@ -90,6 +92,11 @@ export interface SelectionInput {
   scale?: Scale;
   /** Sample sizes of the sampled search (SAMPLE_DEFAULTS otherwise). */
   sample?: Partial<SampleSizes>;
+  /**
+   * The SCP's similarity columns (one job per candidate) on the workers of a
+   * Redis queue (docs/workers.md); the model file and the pool on shared storage.
+   */
+  queue?: SelectionQueue;
   onProgress?: (phase: 'features' | 'similarity', done: number, total: number) => void;
   /** Stops the work between images (and between templates of the similarity tensor). */
   signal?: AbortSignal;
@@ -144,6 +151,7 @@ export interface Selection {
 }
 
 export type Scale = 'auto' | 'exact' | 'sampled';
+
 export const SCALES: readonly Scale[] = ['auto', 'exact', 'sampled'];
 
 export interface SampledEstimate extends Estimate {
@@ -229,6 +237,10 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
       : undefined;
   if (key) matrix = await loadMatrix(input.cache!, key);
   const cached = matrix !== undefined;
+  // The paper direction streams (one pyramid in memory, read back from the
+  // cache); the reference code's direction keeps every pyramid in memory.
+  const paperDirection = (input.direction ?? 'image-in-template') === 'image-in-template';
+  const pyramidOptions = { model: input.model, inputSize, cache: input.cache };
   try {
     for (const [i, file] of files.entries()) {
       input.signal?.throwIfAborted();
@@ -236,13 +248,13 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
       if (needMatrix) poolKeypoints.push(await keypointsOf(file, inputSize, keypointOptions));
       timings.keypoints += since(t);
       t = performance.now();
-      if (needMatrix && !matrix) {
-        const { pyramid } = await pyramidOf(file, { model: input.model, inputSize, cache: input.cache });
+      if (needMatrix && !matrix && !paperDirection) {
+        const { pyramid } = await pyramidOf(file, pyramidOptions);
         if (!scp) embeddings.push(globalEmbedding(pyramid));
         pyramids.push(pyramid.map((layer) => layer.keep()));
       } else if (!scp) {
         // One pyramid at a time; the embedding is cached beside it.
-        embeddings.push(await embeddingOf(file, { model: input.model, inputSize, cache: input.cache }));
+        embeddings.push(await embeddingOf(file, pyramidOptions));
       }
       timings.features += since(t);
       input.onProgress?.('features', i + 1, files.length);
@@ -253,17 +265,32 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
       );
     if (needMatrix && !matrix) {
       const t = performance.now();
-      matrix = similarityMatrix({
-        pyramids,
-        keypoints: poolKeypoints.map((k) => k.points),
-        inputSize,
-        gridStride: input.gridStride,
-        direction: input.direction,
-        onProgress: (done, total) => {
-          input.signal?.throwIfAborted();
-          input.onProgress?.('similarity', done, total);
-        },
-      });
+      const onProgress = (done: number, total: number) => {
+        input.signal?.throwIfAborted();
+        input.onProgress?.('similarity', done, total);
+      };
+      const pyramid = async (i: number) => (await pyramidOf(files[i]!, pyramidOptions)).pyramid;
+      matrix = paperDirection
+        ? await streamedSimilarity({
+            rowImages: files.length,
+            candidates: files.length,
+            rowPyramid: pyramid,
+            candidatePyramid: pyramid,
+            keypoints: poolKeypoints.map((k) => k.points),
+            inputSize,
+            gridStride: input.gridStride,
+            onProgress,
+            columnsElsewhere:
+              input.queue && columnsOnQueue(input.queue, files, inputSize, input.gridStride, onProgress),
+          })
+        : similarityMatrix({
+            pyramids,
+            keypoints: poolKeypoints.map((k) => k.points),
+            inputSize,
+            gridStride: input.gridStride,
+            direction: input.direction,
+            onProgress,
+          });
       timings.similarity = since(t);
       if (key) await saveMatrix(input.cache!, key, matrix);
     }
@@ -342,6 +369,7 @@ async function selectLarge(
     gridStride: input.gridStride,
     randomSets: input.randomSets ?? DEFAULT_RANDOM_SETS,
     sample: input.sample,
+    queue: input.queue,
     onProgress: input.onProgress,
     signal: input.signal,
   });

@@ -166,7 +166,7 @@ export interface StreamedSimilarityInput {
   /** How many images give rows, and how many candidates give columns. */
   rowImages: number;
   candidates: number;
-  /** The pyramid of row image i / candidate j, loaded when needed (the caller disposes nothing). */
+  /** The pyramid of row image i / candidate j, loaded when needed (disposed here). */
   rowPyramid: (i: number) => Promise<Tensor[]>;
   candidatePyramid: (j: number) => Promise<Tensor[]>;
   /** Per row image: key points in working pixels. */
@@ -174,18 +174,18 @@ export interface StreamedSimilarityInput {
   inputSize: number;
   gridStride?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Computes the columns elsewhere (workers on a queue) from the stacked row
+   * descriptors [layers, rows, C]; default: here, one candidate at a time.
+   */
+  columnsElsewhere?: (stacked: Tensor) => Promise<Float32Array[]>;
 }
 
-/**
- * The image-in-template matrix with one pyramid in memory at a time: row
- * images are described and let go, then each candidate's grid is scored.
- * Same values as similarityMatrix for the same images.
- */
-export async function streamedSimilarity(input: StreamedSimilarityInput): Promise<SimilarityMatrix> {
-  const threads = E.threads();
-  E.threads(1); // see similarityMatrix
+/** The row images' key point descriptors stacked as [layers, rows, C], one pyramid in memory at a time. */
+export async function describeRows(
+  input: Pick<StreamedSimilarityInput, 'rowImages' | 'rowPyramid' | 'keypoints' | 'inputSize'>,
+): Promise<Tensor> {
   const perImage: Tensor[] = [];
-  let stacked: Tensor | undefined;
   try {
     for (let i = 0; i < input.rowImages; i++) {
       if (input.keypoints[i]!.length === 0) continue; // adds no rows
@@ -198,30 +198,58 @@ export async function streamedSimilarity(input: StreamedSimilarityInput): Promis
         for (const layer of pyramid) layer.dispose();
       }
     }
-    stacked = E.tidy(() => E.cat(perImage, 1)).keep();
+    return E.tidy(() => E.cat(perImage, 1)).keep();
+  } finally {
+    for (const t of perImage) t.dispose();
+  }
+}
+
+/** One candidate's column: each stacked row's best multi-layer similarity in it. */
+export function similarityColumn(stacked: Tensor, pyramid: Tensor[], inputSize: number, gridStride: number) {
+  const best = new Float32Array(stacked.shape[1]!);
+  const grid = coarseGrid(pyramid, inputSize, gridStride).keep();
+  try {
+    bestOnGrid(stacked, grid, best);
+  } finally {
+    grid.dispose();
+  }
+  return best;
+}
+
+/**
+ * The image-in-template matrix with one pyramid in memory at a time: row
+ * images are described and let go, then each candidate's grid is scored.
+ * Same values as similarityMatrix for the same images.
+ */
+export async function streamedSimilarity(input: StreamedSimilarityInput): Promise<SimilarityMatrix> {
+  const threads = E.threads();
+  E.threads(1); // see similarityMatrix
+  let stacked: Tensor | undefined;
+  try {
+    stacked = await describeRows(input);
     const rows = stacked.shape[1]!;
     const J = input.candidates;
     const values = new Float32Array(rows * J);
-    const best = new Float32Array(rows);
-    for (let j = 0; j < J; j++) {
-      const pyramid = await input.candidatePyramid(j);
-      let grid: Tensor;
-      try {
-        grid = coarseGrid(pyramid, input.inputSize, input.gridStride ?? DEFAULT_GRID_STRIDE).keep();
-      } finally {
-        for (const layer of pyramid) layer.dispose();
+    const store = (j: number, column: Float32Array) => {
+      for (let r = 0; r < rows; r++) values[r * J + j] = column[r]!;
+    };
+    if (input.columnsElsewhere)
+      for (const [j, c] of (await input.columnsElsewhere(stacked)).entries()) store(j, c);
+    else
+      for (let j = 0; j < J; j++) {
+        const pyramid = await input.candidatePyramid(j);
+        try {
+          store(
+            j,
+            similarityColumn(stacked, pyramid, input.inputSize, input.gridStride ?? DEFAULT_GRID_STRIDE),
+          );
+        } finally {
+          for (const layer of pyramid) layer.dispose();
+        }
+        input.onProgress?.(j + 1, J);
       }
-      try {
-        bestOnGrid(stacked, grid, best);
-      } finally {
-        grid.dispose();
-      }
-      for (let r = 0; r < rows; r++) values[r * J + j] = best[r]!;
-      input.onProgress?.(j + 1, J);
-    }
     return { rows, candidates: J, values };
   } finally {
-    for (const t of perImage) t.dispose();
     stacked?.dispose();
     E.threads(threads);
   }

@@ -243,11 +243,9 @@ describe('workers on a Redis queue', { skip: hasRedis ? false : 'redis-server is
         .sort()
         .map((n) => `${n} ${statSync(join(cache, n)).mtimeMs}`);
     const files = snapshot();
-    assert.equal(files.length, 6, files.join('\n'));
-    assert.ok(
-      files.every((f) => /^[0-9a-f]{24}\.safetensors /.test(f)),
-      files.join('\n'),
-    );
+    assert.equal(files.length, 12, files.join('\n'));
+    assert.equal(files.filter((f) => /^[0-9a-f]{24}\.safetensors /.test(f)).length, 6, 'pyramids');
+    assert.equal(files.filter((f) => /^[0-9a-f]{24}\.embedding-v1\.f32 /.test(f)).length, 6, 'embeddings');
     from = workers.map((w) => w.log.length);
     const second = await features('--queue', queue);
     assert.equal(second.code, 0, second.err);
@@ -256,6 +254,41 @@ describe('workers on a Redis queue', { skip: hasRedis ? false : 'redis-server is
     // The single-process run agrees: everything is there already.
     const local = await features();
     assert.match(local.out, /\(0 computed, 6 already there\)/);
+  });
+
+  test("select --queue: the SCP's similarity columns on the workers give the same choice", async () => {
+    const select = (out: string, ...extra: string[]) =>
+      fewmark(
+        'select',
+        '--images',
+        images,
+        '--model',
+        join(dir, 'model'),
+        '--budget',
+        '2',
+        '--strategy',
+        'scp',
+        '--max-keypoints',
+        '20',
+        '--no-cache',
+        '--out',
+        join(dir, out),
+        ...extra,
+      );
+    const chosen = (out: string) => {
+      const j = JSON.parse(readFileSync(join(dir, out, 'selection.json'), 'utf8'));
+      return { ranked: j.ranked.map((r: { image: string; score: number }) => [r.image, r.score]), R: j.R };
+    };
+    for (const scale of ['exact', 'sampled']) {
+      const from = workers.map((w) => w.log.length);
+      const queued = await select(`select-q-${scale}`, '--scale', scale, '--queue', queue);
+      assert.equal(queued.code, 0, queued.err);
+      const jobs = workers.map((w, i) => w.log.slice(from[i]!)).join('');
+      assert.ok((jobs.match(/done similarity/g)?.length ?? 0) >= 6, jobs);
+      const local = await select(`select-l-${scale}`, '--scale', scale);
+      assert.equal(local.code, 0, local.err);
+      assert.deepEqual(chosen(`select-q-${scale}`), chosen(`select-l-${scale}`), scale);
+    }
   });
 
   test('a bad URL and an unreachable server are named, fast', async () => {

@@ -9,6 +9,7 @@ export interface FeaturesCommandOptions {
   model: string;
   images: string;
   queue?: string;
+  embeddingsOnly?: boolean;
 }
 
 export async function features(o: FeaturesCommandOptions): Promise<FeaturesResult> {
@@ -18,6 +19,7 @@ export async function features(o: FeaturesCommandOptions): Promise<FeaturesResul
       model: extractorPath(o.model),
       images: o.images,
       queue: o.queue,
+      embeddingsOnly: o.embeddingsOnly,
       onQueueNote: (message) => process.stderr.write(`fewmark: ${message}\n`),
       onProgress: ({ phase, done, total }) => {
         bar ??= startProgress(phase, total, 5);

@@ -66,6 +66,8 @@ export interface SelectOptions {
   labeled?: string;
   /** auto (default) | exact | sampled: whether large pools are scored on a sample. */
   scale?: string;
+  /** redis://HOST[:PORT]: the SCP's similarity columns on the queue's workers. */
+  queue?: string;
 }
 
 export interface SelectResult {
@@ -187,6 +189,7 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
       scoreBaselines: o.score === true,
       labeled,
       scale,
+      ...(o.queue ? { queue: { url: o.queue, modelFile: resolve(modelFile) } } : {}),
       onProgress: o.quiet ? undefined : progress.update,
     });
   } finally {
