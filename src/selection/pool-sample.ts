@@ -18,9 +18,13 @@ export const SAMPLE_DEFAULTS = {
   /** Random pool images that are k-medoids' candidates (C itself is exact). */
   medoidCandidates: 500,
   /** Images whose key points R is estimated on. */
-  scpImages: 100,
-  /** The most central images that stay SCP candidates. */
-  scpCandidates: 50,
+  scpImages: 200,
+  /** Random pool images screened as SCP candidates... */
+  scpCandidates: 300,
+  /** ...on the key points of the first this many of the scpImages... */
+  scpScreenImages: 50,
+  /** ...and the best this many of them scored on all scpImages. */
+  scpFinalists: 50,
 } as const;
 
 /** A mean estimated on a sample: the value and its 95% confidence half-width. */
@@ -209,29 +213,4 @@ export function polishMedoids(
     }
   }
   return set;
-}
-
-/**
- * The `k` pool images with the smallest mean embedding distance to the
- * sample (the most typical), ascending by index; `keep` (labeled images)
- * are always in.
- */
-export function centralImages(
-  p: PointSet,
-  sample: readonly number[],
-  k: number,
-  keep: readonly number[] = [],
-) {
-  const all = Array.from({ length: p.count }, (_, i) => i);
-  const distances = DistanceRows.of(p);
-  const d = distances.rows(all, sample);
-  distances.dispose();
-  const meanDistance = all.map((i) => {
-    let s = 0;
-    for (let c = 0; c < sample.length; c++) s += d[i * sample.length + c]!;
-    return s / sample.length;
-  });
-  const kept = new Set(keep);
-  const ranked = all.filter((i) => !kept.has(i)).sort((a, b) => meanDistance[a]! - meanDistance[b]! || a - b);
-  return [...kept, ...ranked.slice(0, Math.max(0, k - kept.size))].sort((a, b) => a - b);
 }

@@ -11,15 +11,14 @@ export interface SelectionQueue {
   modelFile: string;
 }
 
-/** The columns of a streamed matrix (similarity.ts, columnsElsewhere) computed by a queue's workers, one job per candidate. */
+/** A function computing the columns of candidate images on a queue's workers, one job per candidate. */
 export function columnsOnQueue(
   queue: SelectionQueue,
-  candidates: readonly string[],
   inputSize: number,
   gridStride: number | undefined,
   onProgress: (done: number, total: number) => void,
 ) {
-  return async (stacked: Tensor) => {
+  return async (stacked: Tensor, candidates: readonly string[]): Promise<Float32Array[]> => {
     const { similarityColumnsOnQueue } = await import('../queue/similarity-job.js');
     return similarityColumnsOnQueue(queue.url, {
       model: queue.modelFile,

@@ -144,7 +144,7 @@ export function renderSelectionHtml(sel: Selection, meta: SelectionMeta, thumbs:
     `${sel.budget} of ${sel.pool} images; ${escapeHtml(STRATEGY_TEXT[sel.strategy])}`,
     sel.R === null
       ? "the SCP's R not computed (this strategy does not use it; --score computes it for comparison)"
-      : `R = ${fixed(sel.R)}${sel.estimate?.score === 'R' ? ` +- ${fixed(sel.estimate.halfWidth)} (95%, estimated on the key points of ${sel.estimate.sample} sampled images; ${sel.estimate.candidates} most central candidates)` : ''}`,
+      : `R = ${fixed(sel.R)}${sel.estimate?.score === 'R' ? ` +- ${fixed(sel.estimate.halfWidth)} (95%, estimated on the key points of ${sel.estimate.sample} sampled images; ${sel.estimate.candidates} random candidates screened, the best ${sel.matrix?.candidates ?? 0} scored in full)` : ''}`,
     sel.estimate?.score === 'C'
       ? `sampled search: ${sel.estimate.candidates} candidates; C = ${fixed(sel.estimate.value)} (exact over the pool)`
       : '',

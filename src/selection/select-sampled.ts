@@ -1,28 +1,22 @@
 // Selection for pools too large to score every image against every other
-// (pool-sample.ts): k-medoids with C estimated on a sample of the pool, or
-// the SCP with R estimated on the key points of a sample of images and the
-// most central images by embedding as candidates. One feature pyramid is in
+// (pool-sample.ts): k-medoids over a random sample of candidates with C
+// exact, or the SCP with R estimated on the key points of a sample of
+// images and the best of a screened random sample as candidates. One feature pyramid is in
 // memory at a time; the embeddings (N x 512 floats) are what grows with N.
 import type { Tensor } from '../engine/index.js';
+import * as E from '../engine/index.js';
 import type { FeatureCache } from '../features/cache.js';
 import type { FeatureExtractor } from '../features/model.js';
 import type { ProposalOptions } from '../keypoints/propose.js';
 import { pyramidOf } from '../matching/detect.js';
 import { type ImageKeypoints, keypointsOf } from './image-keypoints.js';
 import { poolEmbeddings } from './pool-embeddings.js';
-import {
-  centralImages,
-  type Estimate,
-  kMedoidsSampled,
-  ratioEstimate,
-  SAMPLE_DEFAULTS,
-  samplePool,
-} from './pool-sample.js';
+import { type Estimate, kMedoidsSampled, ratioEstimate, SAMPLE_DEFAULTS, samplePool } from './pool-sample.js';
 import { columnsOnQueue, type SelectionQueue } from './queue-columns.js';
 import { prefixScores } from './ranking.js';
 import { type ScpStrategy, searchScp } from './scp-search.js';
 import type { SimilarityMatrix } from './search.js';
-import { streamedSimilarity } from './similarity.js';
+import { DEFAULT_GRID_STRIDE, describeRows, similarityColumn } from './similarity.js';
 
 export type SampleSizes = { -readonly [K in keyof typeof SAMPLE_DEFAULTS]: number };
 
@@ -53,7 +47,7 @@ export interface SampledChoice {
   /** The set score estimated on the sample: C (k-medoids, lower is better) or R (SCP). */
   estimate: Estimate;
   score: 'C' | 'R';
-  /** How many images the score was estimated on, and how many were candidates. */
+  /** How many images the score was estimated on, and how many were candidates (SCP: screened). */
   represented: number;
   candidates: number;
   /** SCP: the sampled matrix's size. */
@@ -99,18 +93,17 @@ export async function selectSampled(input: SampledInput): Promise<SampledChoice>
     };
   }
 
-  // SCP: rows from a sample of images, columns for the most central images (labeled ones always in).
+  // The SCP: R on the key points of a sample of images; a random sample of
+  // candidates screened on the first few of those images, and the best
+  // screened ones scored on all of them (successive halving). Typical images
+  // by embedding are not the SCP's best (measured: the best single of a
+  // 200-image pool was 179th by centrality), so candidates are random.
   const rowImages = samplePool(n, sizes.scpImages, input.seed);
-  const candidates = centralImages(
-    points,
-    rowImages,
-    sizes.scpCandidates + input.labeled.length,
-    input.labeled,
-  );
-  if (input.budget + input.labeled.length > candidates.length)
-    throw new RangeError(
-      `select: budget ${input.budget} is more than the ${candidates.length - input.labeled.length} candidates of the sampled SCP; raise the candidates or use --scale exact`,
-    );
+  const pinned = new Set(input.labeled);
+  const screened = [
+    ...input.labeled,
+    ...samplePool(n, sizes.scpCandidates, input.seed + 1).filter((i) => !pinned.has(i)),
+  ];
   t = performance.now();
   const keypoints = new Map<number, ImageKeypoints>();
   for (const i of rowImages) {
@@ -123,31 +116,74 @@ export async function selectSampled(input: SampledInput): Promise<SampledChoice>
       `select: no ${input.keypoints.method} key points in any sampled image; lower the contrast threshold or use grid key points`,
     );
   t = performance.now();
-  const pyramid = async (i: number): Promise<Tensor[]> =>
-    (await pyramidOf(input.files[i]!, { model: input.model, inputSize: input.inputSize, cache: input.cache }))
-      .pyramid;
-  const matrix: SimilarityMatrix = await streamedSimilarity({
-    rowImages: rowImages.length,
-    candidates: candidates.length,
-    rowPyramid: (r) => pyramid(rowImages[r]!),
-    candidatePyramid: (c) => {
+  const pyramidOptions = { model: input.model, inputSize: input.inputSize, cache: input.cache };
+  const onQueue =
+    input.queue &&
+    columnsOnQueue(input.queue, input.inputSize, input.gridStride, (done, total) =>
+      input.onProgress?.('similarity', done, total),
+    );
+  const stride = input.gridStride ?? DEFAULT_GRID_STRIDE;
+  let progress = 0;
+  const columnsOf = async (rows: Tensor, pool: number[]): Promise<Float32Array[]> => {
+    if (onQueue)
+      return onQueue(
+        rows,
+        pool.map((i) => input.files[i]!),
+      );
+    const out: Float32Array[] = [];
+    for (const i of pool) {
       input.signal?.throwIfAborted();
-      return pyramid(candidates[c]!);
-    },
-    keypoints: rowImages.map((i) => keypoints.get(i)!.points),
-    inputSize: input.inputSize,
-    gridStride: input.gridStride,
-    onProgress: (done, total) => input.onProgress?.('similarity', done, total),
-    columnsElsewhere:
-      input.queue &&
-      columnsOnQueue(
-        input.queue,
-        candidates.map((i) => input.files[i]!),
-        input.inputSize,
-        input.gridStride,
-        (done, total) => input.onProgress?.('similarity', done, total),
-      ),
-  });
+      const { pyramid } = await pyramidOf(input.files[i]!, pyramidOptions);
+      try {
+        out.push(similarityColumn(rows, pyramid, input.inputSize, stride));
+      } finally {
+        for (const layer of pyramid) layer.dispose();
+      }
+      input.onProgress?.('similarity', ++progress, screened.length + sizes.scpFinalists);
+    }
+    return out;
+  };
+  const rowCounts = rowImages.map((i) => keypoints.get(i)!.points.length);
+  const threads = E.threads();
+  E.threads(1); // many small products (similarity.ts)
+  let stacked: Tensor | undefined;
+  let matrix: SimilarityMatrix;
+  let candidates: number[];
+  try {
+    stacked = await describeRows({
+      rowImages: rowImages.length,
+      rowPyramid: async (r) => (await pyramidOf(input.files[rowImages[r]!]!, pyramidOptions)).pyramid,
+      keypoints: rowImages.map((i) => keypoints.get(i)!.points),
+      inputSize: input.inputSize,
+    });
+    const screenRows = rowCounts.slice(0, sizes.scpScreenImages).reduce((a, b) => a + b, 0);
+    const screen = stacked.narrow(1, 0, Math.max(1, screenRows)).contiguous();
+    let screenColumns: Float32Array[];
+    try {
+      screenColumns = await columnsOf(screen, screened);
+    } finally {
+      screen.dispose();
+    }
+    const meanOf = (c: Float32Array) => c.reduce((a, b) => a + b, 0) / c.length;
+    const ranked = screened
+      .map((i, c) => ({ i, score: meanOf(screenColumns[c]!) }))
+      .filter(({ i }) => !pinned.has(i))
+      .sort((a, b) => b.score - a.score || a.i - b.i);
+    candidates = [...input.labeled, ...ranked.slice(0, sizes.scpFinalists).map((r) => r.i)];
+    if (input.budget + input.labeled.length > candidates.length)
+      throw new RangeError(
+        `select: budget ${input.budget} is more than the ${candidates.length - input.labeled.length} finalists of the sampled SCP; use --scale exact`,
+      );
+    const columns = await columnsOf(stacked, candidates);
+    const rows = stacked.shape[1]!;
+    const values = new Float32Array(rows * candidates.length);
+    for (const [c, column] of columns.entries())
+      for (let r = 0; r < rows; r++) values[r * candidates.length + c] = column[r]!;
+    matrix = { rows, candidates: candidates.length, values };
+  } finally {
+    stacked?.dispose();
+    E.threads(threads);
+  }
   seconds.similarity = since(t);
 
   t = performance.now();
@@ -159,12 +195,7 @@ export async function selectSampled(input: SampledInput): Promise<SampledChoice>
     seed: input.seed,
   });
   const prefix = prefixScores(matrix, found.order, labeledColumns);
-  const estimate = rEstimate(
-    matrix,
-    rowImages.map((i) => keypoints.get(i)!.points.length),
-    [...labeledColumns, ...found.order],
-    n,
-  );
+  const estimate = rEstimate(matrix, rowCounts, [...labeledColumns, ...found.order], n);
   seconds.search = since(t);
   return {
     order: found.order.map((c) => candidates[c]!),
@@ -172,7 +203,7 @@ export async function selectSampled(input: SampledInput): Promise<SampledChoice>
     estimate,
     score: 'R',
     represented: rowImages.length,
-    candidates: candidates.length,
+    candidates: screened.length,
     matrix: { rows: matrix.rows, candidates: matrix.candidates },
     keypoints,
     ...(found.evaluated !== undefined ? { evaluated: found.evaluated } : {}),

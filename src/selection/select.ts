@@ -157,7 +157,7 @@ export const SCALES: readonly Scale[] = ['auto', 'exact', 'sampled'];
 export interface SampledEstimate extends Estimate {
   /** C: k-medoids' mean embedding distance to the nearest chosen image (lower is better); R: the SCP's. */
   score: 'C' | 'R';
-  /** How many pool images were candidates. */
+  /** How many pool images were candidates (the SCP: screened). */
   candidates: number;
 }
 
@@ -281,7 +281,9 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
             gridStride: input.gridStride,
             onProgress,
             columnsElsewhere:
-              input.queue && columnsOnQueue(input.queue, files, inputSize, input.gridStride, onProgress),
+              input.queue &&
+              ((stacked) =>
+                columnsOnQueue(input.queue!, inputSize, input.gridStride, onProgress)(stacked, files)),
           })
         : similarityMatrix({
             pyramids,

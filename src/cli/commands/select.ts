@@ -259,5 +259,5 @@ function estimateLine(s: Selection): string {
   const e = s.estimate!;
   if (e.score === 'C')
     return `sampled search (${s.pool} images): ${e.candidates} candidates; C of the chosen set ${e.value.toFixed(4)} (exact over the pool; lower is better)`;
-  return `sampled search (${s.pool} images): R ${e.value.toFixed(4)} +- ${e.halfWidth.toFixed(4)} (95%), estimated on the key points of ${e.sample} images, over the ${e.candidates} most central candidates`;
+  return `sampled search (${s.pool} images): R ${e.value.toFixed(4)} +- ${e.halfWidth.toFixed(4)} (95%), estimated on the key points of ${e.sample} images; candidates: ${e.candidates} random images screened, the best ${s.matrix?.candidates ?? 0} scored in full`;
 }
