@@ -88,6 +88,8 @@ export interface SampledMedoids {
   costs: number[];
   /** C of the whole set, exact (every image's distance to the set is cheap: set x N). */
   estimate: Estimate;
+  /** How many images were candidates. */
+  candidates: number;
 }
 
 /** Pool images nearest to a member that the polish tries in its place. */
@@ -133,6 +135,7 @@ export function kMedoidsSampled(
       order: ordered.order.map((k) => set[k]!),
       costs,
       estimate: { value: costs[costs.length - 1]!, halfWidth: 0, sample: p.count },
+      candidates: candidates.length,
     };
   } finally {
     distances.dispose();

@@ -86,7 +86,7 @@ export async function selectSampled(input: SampledInput): Promise<SampledChoice>
       estimate: found.estimate,
       score: 'C',
       represented: found.estimate.sample,
-      candidates: n,
+      candidates: found.candidates,
       matrix: null,
       keypoints: new Map(),
       seconds,

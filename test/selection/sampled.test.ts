@@ -176,7 +176,7 @@ describe('selectImages on a sampled pool', () => {
     assert.equal(sampled.estimate?.score, 'C');
     assert.equal(sampled.estimate?.sample, 14, 'C is exact over the pool');
     assert.equal(sampled.estimate?.halfWidth, 0);
-    assert.equal(sampled.estimate?.candidates, 14);
+    assert.equal(sampled.estimate?.candidates, 6, 'sampled candidates');
     assert.equal(sampled.keypoints.length, 3, 'key points of the chosen images for the report');
     const entries = readdirSync(cache.dir);
     assert.equal(entries.filter((e) => e.endsWith('.embedding-v1.f32')).length, 14);
