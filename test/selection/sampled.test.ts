@@ -23,6 +23,13 @@ import { resolveScale, selectImages } from '../../src/selection/select.js';
 import { similarityMatrix, streamedSimilarity } from '../../src/selection/similarity.js';
 import { Rng } from '../../src/util/random.js';
 
+/** Live native tensors once tensors dropped earlier (by any test) have been collected. */
+async function liveTensors(): Promise<number> {
+  globalThis.gc?.();
+  await new Promise((r) => setTimeout(r, 20));
+  return E.memory().liveTensors;
+}
+
 /** n points in `clusters` Gaussian clusters of dimension 6. */
 function clustered(n: number, clusters: number, seed: number) {
   const rng = new Rng(seed);
@@ -116,7 +123,7 @@ test('the streamed similarity matrix equals the in-memory one', async () => {
   );
   keypoints[2] = []; // an image without key points adds no rows
   const copy = (i: number) => Promise.resolve(pyramids[i]!.map((t) => t.clone()));
-  const live = E.memory().liveTensors;
+  const live = await liveTensors();
   const streamed = await streamedSimilarity({
     rowImages: 4,
     candidates: 2,
@@ -125,7 +132,7 @@ test('the streamed similarity matrix equals the in-memory one', async () => {
     keypoints,
     inputSize: size,
   });
-  assert.equal(E.memory().liveTensors, live, 'no tensor outlives the matrix');
+  assert.equal(await liveTensors(), live, 'no tensor outlives the matrix');
   const full = similarityMatrix({ pyramids, keypoints, inputSize: size, candidates: [1, 3] });
   assert.equal(streamed.rows, full.rows);
   assert.equal(streamed.candidates, 2);
@@ -168,9 +175,9 @@ describe('selectImages on a sampled pool', () => {
   test('medoids: the sampled search keeps embeddings, not pyramids, and matches exact on the whole pool', async () => {
     const cache = await FeatureCache.open(join(dir, 'cache-m'), join(dir, 'model', EXTRACTOR_FILE));
     const base = { files, budget: 3, model, inputSize: SIZE, cache, strategy: 'medoids' as const };
-    const live = E.memory().liveTensors;
+    const live = await liveTensors();
     const sampled = await selectImages({ ...base, scale: 'sampled', sample: { medoidCandidates: 6 } });
-    assert.equal(E.memory().liveTensors, live, 'no tensor outlives the run');
+    assert.equal(await liveTensors(), live, 'no tensor outlives the run');
     assert.equal(sampled.scale, 'sampled');
     assert.equal(sampled.ranked.length, 3);
     assert.equal(sampled.estimate?.score, 'C');
