@@ -197,7 +197,7 @@ program
   )
   .option(
     '--scale <mode>',
-    'auto (exact up to 2,000 images for medoids, 300 for the SCP; then sampled) | exact | sampled',
+    'auto (exact up to 2,000 images for medoids, 200 for the SCP; then sampled) | exact | sampled',
     'auto',
   )
   .option(

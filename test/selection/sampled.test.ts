@@ -168,6 +168,7 @@ describe('selectImages on a sampled pool', () => {
     assert.equal(resolveScale('auto', 'medoids', 150), 'exact');
     assert.equal(resolveScale('auto', 'medoids', 10_000), 'sampled');
     assert.equal(resolveScale('auto', 'scp', 1000), 'sampled');
+    assert.equal(resolveScale('auto', 'scp', 150), 'exact', 'ISBI-sized pools stay exact');
     assert.equal(resolveScale('auto', 'kcenter', 10_000), 'exact');
     assert.throws(() => resolveScale('sampled', 'typiclust', 10), /medoids and the SCP/);
   });
