@@ -11,10 +11,11 @@ import { DistanceRows } from './distance-rows.js';
 import { kMedoidsOn } from './medoids.js';
 
 /** How large a pool is chosen from exactly when the caller does not say (bench/selection-scale). */
-// k-medoids: exact at 2,000 images takes seconds and a 32 MB matrix; at
-// 10,000, minutes and 800 MB (bench/selection-scale). The SCP: the exact
-// matrix of a 200-image pool took 60 s, the sampled search (about 25,000
-// image pairs whatever the pool) 42-68 s.
+// k-medoids: the exact search's distance matrix is N^2 doubles (800 MB at
+// 10,000 images: 18 s and 1.1 GB peak there, against 9 s and 0.5 GB
+// sampled; 3.2 GB at 20,000), so sampling starts at 2,000 (32 MB). The
+// SCP: the exact matrix of a 200-image pool took 60 s, the sampled search
+// (about 25,000 image pairs whatever the pool) 42-68 s; bench/selection-scale.
 export const EXACT_LIMIT = { medoids: 2000, scp: 200 } as const;
 
 /** Sample sizes of the sampled search (bench/selection-scale measured them at 1,000 images). */
