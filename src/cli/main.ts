@@ -202,7 +202,7 @@ program
   )
   .option(
     '--queue <url>',
-    "redis://HOST[:PORT]: the SCP's similarity columns on fewmark workers (docs/workers.md)",
+    "redis://HOST[:PORT]: the pool's features and the SCP's similarity columns on fewmark workers (docs/workers.md)",
     queueUrl,
   )
   .option('--no-cache', 'do not cache feature pyramids')

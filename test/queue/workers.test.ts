@@ -270,7 +270,6 @@ describe('workers on a Redis queue', { skip: hasRedis ? false : 'redis-server is
         'scp',
         '--max-keypoints',
         '20',
-        '--no-cache',
         '--out',
         join(dir, out),
         ...extra,
@@ -285,6 +284,7 @@ describe('workers on a Redis queue', { skip: hasRedis ? false : 'redis-server is
       assert.equal(queued.code, 0, queued.err);
       const jobs = workers.map((w, i) => w.log.slice(from[i]!)).join('');
       assert.ok((jobs.match(/done similarity/g)?.length ?? 0) >= 6, jobs);
+      assert.equal(jobs.match(/done features/g)?.length, 6, "the pool's features first, on the workers");
       const local = await select(`select-l-${scale}`, '--scale', scale);
       assert.equal(local.code, 0, local.err);
       assert.deepEqual(chosen(`select-q-${scale}`), chosen(`select-l-${scale}`), scale);

@@ -5,6 +5,7 @@
 // nothing; each file is written atomically, thumbnails first and
 // selection.json last, so a reader that sees selection.json sees the rest.
 import { dirname, join, resolve } from 'node:path';
+import { extractFeatures } from '../../api/features.js';
 import { FeatureCache } from '../../features/cache.js';
 import { loadExtractor } from '../../features/checkpoint.js';
 import { DataError } from '../../io/errors.js';
@@ -13,6 +14,7 @@ import { readAnnotations } from '../../io/formats/index.js';
 import { findImage } from '../../io/image-ids.js';
 import { checkOutput } from '../../io/output-check.js';
 import { defaultProposals, type ProposalMethod } from '../../keypoints/propose.js';
+import { EXACT_LIMIT } from '../../selection/pool-sample.js';
 import {
   renderSelectionCsv,
   renderSelectionHtml,
@@ -167,6 +169,13 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
       `Expected a budget from 1 to ${free} (the images in ${o.images}${labeled.length ? ' not labeled yet' : ''}) for --budget but received ${o.budget}`,
     );
   const modelFile = extractorPath(o.model);
+  if (o.queue) {
+    if (o.cache === false)
+      throw new UsageError(
+        '--queue needs the feature cache (the workers write the features there); drop --no-cache',
+      );
+    await featuresOnWorkers(modelFile, files, o.queue, o.quiet === true);
+  }
 
   const { model, meta } = await loadExtractor(modelFile);
   const cache =
@@ -216,6 +225,27 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
   await writeFileAtomic(join(out, 'selection.csv'), renderSelectionCsv(selection));
   await writeFileAtomic(join(out, 'selection.json'), renderSelectionJson(selectionRecord(selection, info)));
   return { selection, out };
+}
+
+/**
+ * The pool's features by the queue's workers, before choosing: embeddings
+ * only above the exact k-medoids limit (what the sampled search reads),
+ * pyramids too below it.
+ */
+async function featuresOnWorkers(modelFile: string, files: string[], queue: string, quiet: boolean) {
+  const bar = phaseProgress();
+  try {
+    await extractFeatures({
+      model: modelFile,
+      images: files,
+      queue,
+      embeddingsOnly: files.length > EXACT_LIMIT.medoids,
+      onQueueNote: (message) => process.stderr.write(`fewmark: ${message}\n`),
+      onProgress: quiet ? undefined : ({ phase, done, total }) => bar.update(phase, done, total),
+    });
+  } finally {
+    bar.stop();
+  }
 }
 
 /** Pool indices of the images a landmarks file annotates (any with a point), by id or file name. */
