@@ -46,3 +46,25 @@ test('a damaged cache entry is dropped and recomputed, not an error', async () =
   assert.equal(await cache.get('bad'), undefined);
   assert.ok(!existsSync(join(cache.dir, 'bad.safetensors')));
 });
+
+test('feature cache: a disk without room for a pyramid stops the writes, once told, and nothing fails', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fewmark-cache-'));
+  const model = join(dir, 'extractor.safetensors');
+  writeFileSync(model, 'weights');
+  const told: string[] = [];
+  const cache = await FeatureCache.open(join(dir, 'cache'), model, {
+    reserveBytes: Number.MAX_SAFE_INTEGER,
+    onFull: (m) => told.push(m),
+  });
+  const layers = [E.tensor([1, 2], [1, 2])];
+  await cache.put('aaaa', layers);
+  await cache.put('bbbb', layers);
+  assert.equal(cache.full, true);
+  assert.equal(told.length, 1, 'told once');
+  assert.match(told[0]!, /no longer cached/);
+  assert.equal(await cache.get('aaaa'), undefined);
+  assert.deepEqual(readdirSync(cache.dir), [], 'nothing written, no temporary file left');
+  // Vectors (2 KB each) are still written: they are what large pools are chosen from.
+  await cache.putVector('aaaa', 'embedding-v1', new Float32Array([1, 2]));
+  assert.deepEqual(Array.from((await cache.getVector('aaaa', 'embedding-v1'))!), [1, 2]);
+});
