@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { pyramidOf } from '../matching/detect.js';
 import { embeddingOf, hasEmbedding } from '../selection/pool-embeddings.js';
+import { EXACT_LIMIT } from '../selection/pool-sample.js';
 import { type ImageSource, imageFiles } from './images.js';
 import { type ExtractorModel, extractorFile, loadModel } from './models.js';
 import { checkAborted, type LongCall } from './progress.js';
@@ -81,4 +82,24 @@ export async function extractFeatures(o: FeaturesOptions): Promise<FeaturesResul
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * Before choosing from a pool with a queue: the pool's features by the
+ * workers, embeddings only above the exact k-medoids limit (what the
+ * sampled search reads), pyramids too below it.
+ */
+export async function poolFeaturesOnQueue(
+  modelFile: string,
+  files: readonly string[],
+  queue: string,
+  o: LongCall & { onQueueNote?: (message: string) => void } = {},
+): Promise<void> {
+  await extractFeatures({
+    ...o,
+    model: modelFile,
+    images: files,
+    queue,
+    embeddingsOnly: files.length > EXACT_LIMIT.medoids,
+  });
 }

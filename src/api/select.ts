@@ -1,8 +1,17 @@
 // `select` of the public API: which images of a pool to annotate, best
 // first (src/selection; docs/selection.md for which strategy when).
+
+import { resolve } from 'node:path';
 import { imageId } from '../io/folder.js';
 import { findImage } from '../io/image-ids.js';
-import { DEFAULT_STRATEGY, type Strategy, selectImages } from '../selection/select.js';
+import {
+  DEFAULT_STRATEGY,
+  type SampledEstimate,
+  type Scale,
+  type Strategy,
+  selectImages,
+} from '../selection/select.js';
+import { poolFeaturesOnQueue } from './features.js';
 import { type ImageSource, imageFiles } from './images.js';
 import { type Model, modelOf } from './models.js';
 import { checkAborted, type LongCall } from './progress.js';
@@ -20,6 +29,13 @@ export interface SelectOptions extends LongCall {
   labeled?: readonly string[];
   /** Seed of the random strategies and baselines. */
   seed?: number;
+  /**
+   * 'auto' (default): exact up to 2,000 images (k-medoids) or 200 (the SCP),
+   * sampled above (docs/scale.md); 'exact' or 'sampled' to force one.
+   */
+  scale?: Scale;
+  /** `redis://HOST[:PORT]`: the SCP's similarity columns on that queue's workers (docs/workers.md). */
+  queue?: string;
 }
 
 export interface ChosenImage {
@@ -33,6 +49,10 @@ export interface ChosenImage {
 
 export interface SelectResult {
   strategy: Strategy;
+  /** Whether the whole pool was scored or a sample of it. */
+  scale: 'exact' | 'sampled';
+  /** Sampled: the set score (C or R) with its 95% interval. */
+  estimate: SampledEstimate | null;
   ranked: ChosenImage[];
   /** The labeled images the choice was built around (ids). */
   labeled: string[];
@@ -52,6 +72,11 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
   try {
     if (model.kind !== 'extractor')
       throw new RangeError('select: needs a model from training (a feature extractor), not a refined model');
+    if (o.queue) {
+      if (!model.cache)
+        throw new RangeError("select: a queue needs the model's feature cache (the workers write there)");
+      await poolFeaturesOnQueue(model.file, files, o.queue, { signal: o.signal, onProgress: o.onProgress });
+    }
     const s = await selectImages({
       files,
       budget: o.budget,
@@ -61,6 +86,8 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
       strategy: o.strategy ?? DEFAULT_STRATEGY,
       seed: o.seed,
       labeled,
+      scale: o.scale,
+      ...(o.queue ? { queue: { url: o.queue, modelFile: resolve(model.file) } } : {}),
       signal: o.signal,
       onProgress: o.onProgress && ((phase, done, total) => o.onProgress!({ phase, done, total })),
     });
@@ -68,6 +95,8 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
       strategy: s.strategy,
       ranked: s.ranked.map(({ rank, image, file, score, gain }) => ({ rank, image, file, score, gain })),
       labeled: s.labeled,
+      scale: s.scale,
+      estimate: s.estimate,
       seconds: s.timings.total,
     };
   } finally {

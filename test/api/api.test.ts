@@ -54,6 +54,12 @@ describe("import { ... } from 'fewmark'", () => {
       const chosen = await select({ images, model, budget: 2 });
       assert.equal(chosen.strategy, 'medoids');
       assert.equal(chosen.ranked.length, 2);
+      assert.equal(chosen.scale, 'exact', 'a small pool is chosen from exactly');
+      assert.equal(chosen.estimate, null);
+      const sampled = await select({ images, model, budget: 2, scale: 'sampled' });
+      assert.equal(sampled.scale, 'sampled');
+      assert.equal(sampled.estimate?.score, 'C');
+      assert.equal(sampled.ranked.length, 2);
       const templates: Annotations = {
         names: truth.names,
         images: truth.images.filter((t) => chosen.ranked.some((r) => r.image === t.image)),

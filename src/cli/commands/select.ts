@@ -5,7 +5,7 @@
 // nothing; each file is written atomically, thumbnails first and
 // selection.json last, so a reader that sees selection.json sees the rest.
 import { dirname, join, resolve } from 'node:path';
-import { extractFeatures } from '../../api/features.js';
+import { poolFeaturesOnQueue } from '../../api/features.js';
 import { FeatureCache } from '../../features/cache.js';
 import { loadExtractor } from '../../features/checkpoint.js';
 import { DataError } from '../../io/errors.js';
@@ -14,7 +14,6 @@ import { readAnnotations } from '../../io/formats/index.js';
 import { findImage } from '../../io/image-ids.js';
 import { checkOutput } from '../../io/output-check.js';
 import { defaultProposals, type ProposalMethod } from '../../keypoints/propose.js';
-import { EXACT_LIMIT } from '../../selection/pool-sample.js';
 import {
   renderSelectionCsv,
   renderSelectionHtml,
@@ -227,19 +226,11 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
   return { selection, out };
 }
 
-/**
- * The pool's features by the queue's workers, before choosing: embeddings
- * only above the exact k-medoids limit (what the sampled search reads),
- * pyramids too below it.
- */
+/** The pool's features by the queue's workers, with a progress bar. */
 async function featuresOnWorkers(modelFile: string, files: string[], queue: string, quiet: boolean) {
   const bar = phaseProgress();
   try {
-    await extractFeatures({
-      model: modelFile,
-      images: files,
-      queue,
-      embeddingsOnly: files.length > EXACT_LIMIT.medoids,
+    await poolFeaturesOnQueue(modelFile, files, queue, {
       onQueueNote: (message) => process.stderr.write(`fewmark: ${message}\n`),
       onProgress: quiet ? undefined : ({ phase, done, total }) => bar.update(phase, done, total),
     });
