@@ -8,6 +8,7 @@ import type { Annotations } from '../io/types.js';
 import { type Detection, type Fusion, TemplateMatcher } from '../matching/detect.js';
 import { detectAll } from '../matching/detect-all.js';
 import { pairTemplates } from '../matching/templates.js';
+import { DetectionParts, runKeyOf } from './detection-parts.js';
 import { type ImageSource, imageFiles } from './images.js';
 import { loadModel, type Model } from './models.js';
 import { checkAborted, type LongCall } from './progress.js';
@@ -39,6 +40,14 @@ export interface DetectOptions extends LongCall {
   queueParts?: string;
   /** With `queue`: notes for the user, such as that no worker is connected yet. */
   onQueueNote?: (message: string) => void;
+  /**
+   * Without a queue: keep each image's detection in this folder as it is
+   * found, and read back those of an earlier, stopped run with the same
+   * inputs instead of detecting them again (api/detection-parts.ts).
+   * Removed once all are found, unless `keepParts`.
+   */
+  parts?: string;
+  keepParts?: boolean;
 }
 
 export async function detect(o: DetectOptions): Promise<Detection[]> {
@@ -51,6 +60,8 @@ export interface DetectedImages {
   names: string[];
   /** The templates' image ids (template matching) or those the refined model was trained from. */
   templates: string[];
+  /** With `parts`: how many images were read back from an earlier run. */
+  resumed?: number;
 }
 
 /** `detect`, with what a predictions file records beside the points. */
@@ -74,6 +85,7 @@ export async function detectImages(o: DetectOptions): Promise<DetectedImages> {
     let matcher: TemplateMatcher | undefined;
     let names: string[];
     let templateIds: string[];
+    let templateFiles: string[] = [];
     if (model.kind === 'refined') {
       const byId = new Map(files.map((f) => [imageId(f), f]));
       skip = new Set(labels?.images.map((t) => findImage(t.image, byId)).filter((f) => f !== undefined));
@@ -94,11 +106,26 @@ export async function detectImages(o: DetectOptions): Promise<DetectedImages> {
       find = (id, file) => matcher!.detect(id, file);
       names = labels.names;
       templateIds = templates.map((t) => t.id);
+      templateFiles = templates.map((t) => t.file);
     }
+    const targets = files.filter((f) => !skip.has(f));
+    const parts =
+      o.parts === undefined
+        ? undefined
+        : new DetectionParts(
+            o.parts,
+            await runKeyOf(model, {
+              fine: o.fine,
+              labels,
+              templateFiles,
+              fusion: o.fusion ?? 'median',
+              subpixel: o.subpixel ?? true,
+            }),
+          );
     try {
       const detections = await detectAll(
-        find,
-        files.filter((f) => !skip.has(f)),
+        parts ? (id, file) => parts.detect(file, () => find(id, file)) : find,
+        targets,
         {
           signal: o.signal,
           onProgress: (done, total) =>
@@ -109,7 +136,8 @@ export async function detectImages(o: DetectOptions): Promise<DetectedImages> {
             }),
         },
       );
-      return { detections, names, templates: templateIds };
+      if (parts && !o.keepParts) await parts.remove(targets);
+      return { detections, names, templates: templateIds, ...(parts ? { resumed: parts.reused } : {}) };
     } finally {
       matcher?.dispose();
     }

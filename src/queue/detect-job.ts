@@ -3,11 +3,12 @@
 // shared storage. Its content key covers the model's weights, the image's
 // bytes and, for template matching, the templates and options, so a job
 // done twice writes the part once.
+
+import { fileKey, hashOf } from '../api/content-key.js';
 import { imageId } from '../io/folder.js';
 import type { Detection, Fusion } from '../matching/detect.js';
-import { fileKey, hashOf } from './content-key.js';
+import { hasResult, writeResult } from '../util/result-file.js';
 import type { JobKind } from './kinds.js';
-import { hasResult, writeResult } from './result-file.js';
 
 export interface DetectJob {
   /** A model folder or extractor file (absolute). */

@@ -4,9 +4,10 @@
 // What the workers wrote is exactly what a Detection is, so the output
 // written from it is the single-process output, byte for byte (given the
 // same engine build and thread count; docs/workers.md).
-import { readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { hashOf } from '../api/content-key.js';
 import type { DetectedImages, DetectOptions } from '../api/detect.js';
+import { DetectionParts } from '../api/detection-parts.js';
 import { imageFiles } from '../api/images.js';
 import { extractorFile } from '../api/models.js';
 import { imageId } from '../io/folder.js';
@@ -15,9 +16,8 @@ import { findImage } from '../io/image-ids.js';
 import type { Detection } from '../matching/detect.js';
 import { pairTemplates } from '../matching/templates.js';
 import { isRefinedModel, readRefinedMeta } from '../refine/checkpoint.js';
-import { hashOf } from './content-key.js';
+import { readResult } from '../util/result-file.js';
 import type { DetectJob } from './detect-job.js';
-import { readResult } from './result-file.js';
 import { runOnQueue } from './run.js';
 
 /** The model as a path the workers can load: a refined folder, or an extractor file. */
@@ -97,14 +97,6 @@ export async function detectOnQueue(o: DetectOptions & { queue: string }): Promi
     if (!part) throw new Error(`${partOf(file)}: the detect job of ${file} completed but left no result`);
     detections.push({ ...part, id: imageId(file), file: given.get(file)! });
   }
-  await removeParts(parts, targets.map(partOf));
+  await new DetectionParts(parts, '').remove(targets);
   return { detections, names, templates: templateIds };
-}
-
-/** The parts read, and temporary files of killed writes, then the folder if nothing else is in it. */
-async function removeParts(dir: string, files: string[]): Promise<void> {
-  for (const f of files) await rm(f, { force: true });
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const n of names) if (/^\..+\.json\.\d+\.\d+\.tmp$/.test(n)) await rm(join(dir, n), { force: true });
-  await rmdir(dir).catch(() => {});
 }

@@ -3,10 +3,10 @@
 // content key (image bytes and working size, in a folder named by the
 // weights), and it is written atomically, so a job done twice writes it once.
 import { dirname, join } from 'node:path';
+import { hashOf } from '../api/content-key.js';
 import { cacheFeatures } from '../api/features.js';
 import type { LongCall } from '../api/progress.js';
 import { FeatureCache } from '../features/cache.js';
-import { hashOf } from './content-key.js';
 import type { JobKind } from './kinds.js';
 import { runOnQueue } from './run.js';
 

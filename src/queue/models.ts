@@ -4,11 +4,12 @@
 // path). Template matchers (the templates' descriptors) are kept likewise.
 // A replaced model is disposed at once: with --concurrency above 1, a job
 // still using the old weights at that moment would fail and be retried.
+
+import { fileKey, hashOf, modelKey } from '../api/content-key.js';
 import { loadModel, type Model } from '../api/models.js';
 import { readAnnotations } from '../io/formats/index.js';
 import { type Fusion, TemplateMatcher } from '../matching/detect.js';
 import { pairTemplates } from '../matching/templates.js';
-import { fileKey, hashOf, modelKey } from './content-key.js';
 
 export interface ModelChoice {
   /** A model folder (or extractor file), at the same path on every machine. */

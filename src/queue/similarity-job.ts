@@ -8,14 +8,14 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileKey, hashOf } from '../api/content-key.js';
 import type { Tensor } from '../engine/index.js';
 import * as E from '../engine/index.js';
 import { FeatureCache } from '../features/cache.js';
 import { pyramidOf } from '../matching/detect.js';
 import { similarityColumn } from '../selection/similarity.js';
-import { fileKey, hashOf } from './content-key.js';
+import { readFloat32Result, writeFloat32Result } from '../util/result-file.js';
 import type { JobKind } from './kinds.js';
-import { readFloat32Result, writeFloat32Result } from './result-file.js';
 import { runOnQueue } from './run.js';
 
 export interface SimilarityJob {

@@ -5,14 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { parseQueueUrl } from '../../src/queue/url.js';
 import {
   hasResult,
   readFloat32Result,
   readResult,
   writeFloat32Result,
   writeResult,
-} from '../../src/queue/result-file.js';
-import { parseQueueUrl } from '../../src/queue/url.js';
+} from '../../src/util/result-file.js';
 
 test('a JSON result is read back only with its key, NaN included', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'fewmark-result-')), 'a.json');

@@ -3,6 +3,7 @@
 // writes them in any supported format, with per-landmark confidences in a
 // JSON file beside them.
 import { type DetectedImages, detectImages } from '../../api/detect.js';
+import { DetectionParts } from '../../api/detection-parts.js';
 import { extractorFile, loadModel } from '../../api/models.js';
 import { DataError } from '../../io/errors.js';
 import { outputFormat } from '../../io/formats/index.js';
@@ -68,16 +69,19 @@ async function checkDetectOutput(o: DetectOptions): Promise<void> {
     inputs: [o.templates],
     allowInsideImages: true,
   });
-  if (o.queue)
-    checkOutput({
-      path: partsOf(o.out),
-      kind: 'folder',
-      inputs: [o.templates, o.model, o.images],
-      allowInsideImages: true,
-    });
+  checkOutput({
+    path: partsOf(o.out),
+    kind: 'folder',
+    inputs: [o.templates, o.model, o.images],
+    allowInsideImages: true,
+  });
 }
 
-/** With --queue: the workers' per-image results, beside the output (shared storage), until all are read. */
+/**
+ * Per-image results beside the output until it is written: the workers'
+ * with --queue (shared storage), else this run's, so that a stopped run
+ * goes on where it was when run again.
+ */
 const partsOf = (out: string) => `${out}.parts`;
 
 export async function detect(o: DetectOptions): Promise<DetectResult> {
@@ -99,6 +103,8 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
       fine: o.fine,
       queue: o.queue,
       queueParts: o.queue ? partsOf(o.out) : undefined,
+      parts: o.queue ? undefined : partsOf(o.out),
+      keepParts: true,
       onQueueNote: (message) => process.stderr.write(`fewmark: ${message}\n`),
       templates: o.templates,
       images: o.images,
@@ -113,7 +119,13 @@ export async function detect(o: DetectOptions): Promise<DetectResult> {
     bar?.stop();
     if (typeof model !== 'string') model.dispose();
   }
+  if (found.resumed)
+    process.stderr.write(
+      `fewmark: ${found.resumed} of ${found.detections.length} images read back from the stopped run's ${partsOf(o.out)}\n`,
+    );
   await writeDetections(o.out, found.names, found.templates, found.detections, o.format);
+  // Only now that the output is written are the per-image results no longer needed.
+  await new DetectionParts(partsOf(o.out), '').remove(found.detections.map((d) => d.file));
   return { detections: found.detections, templates: found.templates };
 }
 

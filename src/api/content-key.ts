@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { extractorFile } from '../api/models.js';
 import { isRefinedModel, REFINED_FILE } from '../refine/checkpoint.js';
 import { FINE_FILE } from '../refine/fine/model-file.js';
+import { extractorFile } from './models.js';
 
 export const hashOf = (...parts: (string | Uint8Array)[]) => {
   const h = createHash('sha256');
