@@ -244,6 +244,15 @@ ${s.ranked[0]!.image},1,1
     r = fewmark(...base, '--budget', '2', '--strategy', 'best');
     assert.equal(r.status, 2);
     assert.match(r.stderr, /Expected one of medoids, scp, scp-greedy, .* for --strategy but received 'best'/);
+    r = fewmark(...base, '--budget', '2', '--strategy', 'kcenter', '--scale', 'sampled');
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /--scale sampled: the sampled search works with medoids and the SCP strategies, not 'kcenter'/,
+    );
+    r = fewmark(...base, '--budget', '2', '--scale', 'huge');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /Expected one of auto, exact, sampled for --scale but received 'huge'/);
     const empty = join(dir, 'empty');
     mkdirSync(empty);
     r = fewmark('--images', empty, '--model', model, '--out', out, '--budget', '1');

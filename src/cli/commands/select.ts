@@ -25,6 +25,7 @@ import {
   DEFAULT_STRATEGY,
   isScpStrategy,
   ROUND_STRATEGIES,
+  resolveScale,
   SCALES,
   type Scale,
   type Selection,
@@ -167,6 +168,11 @@ export async function select(o: SelectOptions): Promise<SelectResult> {
     throw new UsageError(
       `Expected a budget from 1 to ${free} (the images in ${o.images}${labeled.length ? ' not labeled yet' : ''}) for --budget but received ${o.budget}`,
     );
+  try {
+    resolveScale(scale, strategy, files.length);
+  } catch (err) {
+    throw new UsageError(`--scale ${scale}: ${(err as Error).message.replace(/^select: /, '')}`);
+  }
   const modelFile = extractorPath(o.model);
   if (o.queue) {
     if (o.cache === false)
