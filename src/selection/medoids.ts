@@ -57,6 +57,34 @@ export function nearestDistances(d: CoverageMatrix, set: readonly number[]): Flo
   return nearest;
 }
 
+/**
+ * For each of the n represented images: the smallest and second smallest
+ * of values[r * n + i] over the given rows, and which of them (its
+ * position in `rows`) is the smallest. What a swap out of a set needs.
+ */
+export function nearestTwo(values: Float64Array, n: number, rows: readonly number[]) {
+  const first = new Float64Array(n);
+  const second = new Float64Array(n);
+  const owner = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let a = Number.POSITIVE_INFINITY;
+    let b = Number.POSITIVE_INFINITY;
+    let who = -1;
+    for (const [s, r] of rows.entries()) {
+      const v = values[r * n + i]!;
+      if (v < a) {
+        b = a;
+        a = v;
+        who = s;
+      } else if (v < b) b = v;
+    }
+    first[i] = a;
+    second[i] = b;
+    owner[i] = who;
+  }
+  return { first, second, owner };
+}
+
 /** Adds `m` candidates one at a time, each the one that lowers C most (ties: the lowest index). */
 function greedyAdd(d: CoverageMatrix, given: readonly number[], m: number): number[] {
   const n = d.represented;
@@ -94,34 +122,15 @@ function swapDown(d: CoverageMatrix, start: number[], pinned: number): number[] 
   let current = coverageOf(d, set);
   for (let improved = true; improved; ) {
     improved = false;
-    const first = new Float64Array(n);
-    const second = new Float64Array(n);
-    const owner = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      let a = Number.POSITIVE_INFINITY;
-      let b = Number.POSITIVE_INFINITY;
-      let who = -1;
-      for (const j of set) {
-        const v = d.values[j * n + i]!;
-        if (v < a) {
-          b = a;
-          a = v;
-          who = j;
-        } else if (v < b) b = v;
-      }
-      first[i] = a;
-      second[i] = b;
-      owner[i] = who;
-    }
+    const { first, second, owner } = nearestTwo(d.values, n, set);
     const inSet = new Set(set);
     search: for (let s = pinned; s < set.length; s++) {
-      const out = set[s]!;
       for (let j = 0; j < d.candidates; j++) {
         if (inSet.has(j)) continue;
         let total = 0;
         const row = j * n;
         for (let i = 0; i < n; i++)
-          total += Math.min(owner[i] === out ? second[i]! : first[i]!, d.values[row + i]!);
+          total += Math.min(owner[i] === s ? second[i]! : first[i]!, d.values[row + i]!);
         if (total / n < current - 1e-12) {
           set[s] = j;
           current = total / n;

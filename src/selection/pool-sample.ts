@@ -8,7 +8,7 @@
 import { Rng } from '../util/random.js';
 import type { PointSet } from './baselines.js';
 import { DistanceRows } from './distance-rows.js';
-import { kMedoidsOn } from './medoids.js';
+import { kMedoidsOn, nearestTwo } from './medoids.js';
 
 /** How large a pool is chosen from exactly when the caller does not say (bench/selection-scale). */
 // k-medoids: the exact search's distance matrix is N^2 doubles (800 MB at
@@ -164,29 +164,9 @@ export function polishMedoids(
   const n = distances.count;
   const far = distances.rows(farCandidates);
   const set = [...start];
-  const first = new Float64Array(n);
-  const second = new Float64Array(n);
-  const owner = new Int32Array(n);
   let members = distances.rows(set);
-  const nearestTwo = () => {
-    for (let i = 0; i < n; i++) {
-      let a = Number.POSITIVE_INFINITY;
-      let b = Number.POSITIVE_INFINITY;
-      let who = -1;
-      for (let s = 0; s < set.length; s++) {
-        const v = members[s * n + i]!;
-        if (v < a) {
-          b = a;
-          a = v;
-          who = s;
-        } else if (v < b) b = v;
-      }
-      first[i] = a;
-      second[i] = b;
-      owner[i] = who;
-    }
-  };
-  nearestTwo();
+  const positions = set.map((_, s) => s);
+  let { first, second, owner } = nearestTwo(members, n, positions);
   let current = first.reduce((x, y) => x + y, 0);
   for (let pass = 0, improved = true; improved && pass < maxPasses; pass++) {
     improved = false;
@@ -215,7 +195,7 @@ export function polishMedoids(
       if (best < 0) continue;
       set[s] = best;
       members = distances.rows(set);
-      nearestTwo();
+      ({ first, second, owner } = nearestTwo(members, n, positions));
       current = first.reduce((x, y) => x + y, 0);
       improved = true;
     }

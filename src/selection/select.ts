@@ -322,14 +322,7 @@ export async function selectImages(input: SelectionInput): Promise<Selection> {
     strategy,
     budget: m,
     pool: files.length,
-    ranked: found.order.map((index, k) => ({
-      rank: k + 1,
-      index,
-      image: imageId(files[index]!),
-      file: files[index]!,
-      score: scores ? scores[k]!.score : null,
-      gain: scores ? scores[k]!.gain : null,
-    })),
+    ranked: rankedOf(files, found.order, scores),
     R: scores ? scores[scores.length - 1]!.score : null,
     timings,
     keypoints,
@@ -392,14 +385,7 @@ async function selectLarge(
     strategy,
     budget: input.budget,
     pool: files.length,
-    ranked: found.order.map((index, k) => ({
-      rank: k + 1,
-      index,
-      image: imageId(files[index]!),
-      file: files[index]!,
-      score: found.prefix ? found.prefix[k]!.score : null,
-      gain: found.prefix ? found.prefix[k]!.gain : null,
-    })),
+    ranked: rankedOf(files, found.order, found.prefix),
     R: found.score === 'R' ? found.estimate.value : null,
     timings,
     keypoints,
@@ -414,3 +400,19 @@ async function selectLarge(
 }
 
 const since = (t: number) => (performance.now() - t) / 1000;
+
+/** The chosen images as a ranked list, with each prefix's R and gain when there are any. */
+function rankedOf(
+  files: readonly string[],
+  order: readonly number[],
+  prefix: readonly { score: number; gain: number }[] | null,
+): RankedImage[] {
+  return order.map((index, k) => ({
+    rank: k + 1,
+    index,
+    image: imageId(files[index]!),
+    file: files[index]!,
+    score: prefix ? prefix[k]!.score : null,
+    gain: prefix ? prefix[k]!.gain : null,
+  }));
+}
