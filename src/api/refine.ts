@@ -26,6 +26,8 @@ export interface RefineOptions extends LongCall {
   steps?: number;
   minutes?: number;
   rounds?: number;
+  /** Cycles: each after the first trains on the labels both stages give the unlabeled images. */
+  cycles?: number;
   /** false: the first stage alone, no fine stage after the rounds. */
   fine?: boolean;
   /** Training steps of the fine stage (default: src/refine/fine/config.ts). */
@@ -41,6 +43,7 @@ export async function refine(o: RefineOptions): Promise<RoundsResult> {
   checkAborted(o.signal);
   const budget = {
     ...(o.rounds !== undefined ? { rounds: o.rounds } : {}),
+    ...(o.cycles !== undefined ? { cycles: o.cycles } : {}),
     ...budgetOverrides(o.steps, o.minutes, true),
   };
   const fine =

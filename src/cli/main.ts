@@ -230,6 +230,11 @@ program
     'self-training rounds: each relabels the images for the next (default 3)',
     count('--rounds'),
   )
+  .option(
+    '--cycles <n>',
+    'cycles: each after the first trains on the labels both stages give the unlabeled images (default 3)',
+    count('--cycles'),
+  )
   .option('--fine-steps <n>', 'training steps of the fine stage (default 1500)', count('--fine-steps'))
   .option('--no-fine', 'train the first stage alone (no fine stage on local crops at finer resolution)')
   .option('--pseudo <pred>', 'pseudo-labels from fewmark detect (default: run template matching)')
@@ -249,7 +254,7 @@ program
     const { exitCodeOf } = await import('./training-run.js');
     const r = await refine(o);
     console.log(
-      `refined ${r.steps} steps${r.rounds > 1 ? ` x ${r.rounds} rounds` : ''} in ${(r.totalElapsed / 60).toFixed(1)} min (stopped by ${r.stoppedBy}) on ${r.pseudoLabeled} pseudo-labeled images and ${r.templates} template(s); final loss ${r.finalLoss.toFixed(3)}; model in ${r.out}`,
+      `refined ${r.steps} steps${r.rounds > 1 ? ` x ${r.rounds} rounds` : ''}${r.cycles > 1 ? ` + ${r.cycles - 1} cycle(s)` : ''} in ${(r.totalElapsed / 60).toFixed(1)} min (stopped by ${r.stoppedBy}) on ${r.pseudoLabeled} pseudo-labeled images and ${r.templates} template(s); final loss ${r.finalLoss.toFixed(3)}; model in ${r.out}`,
     );
     if (r.signal) process.exitCode = exitCodeOf(r.signal);
   });

@@ -25,6 +25,8 @@ export interface RefineConfig {
   minutes: number | null;
   /** Self-training rounds: each after the first trains on the previous round's labels. */
   rounds: number;
+  /** Cycles: each after the first trains one round on the previous cycle's labels from both stages, then the fine stage again. */
+  cycles: number;
   checkpointMinutes: number;
   /** Target disk radius as a fraction of the working size (the reference code's 0.05). */
   radiusFraction: number;
@@ -65,6 +67,9 @@ const defaultRefineConfig: RefineConfig = {
   // Measured on ISBI (docs/refine-isbi.md): each round's network labels the
   // unlabeled images better than the last one's pseudo-labels.
   rounds: 3,
+  // Measured on ISBI with one label (docs/fine-stage.md, "Cycles"): each
+  // cycle's two stages label the unlabeled images better than the last's.
+  cycles: 3,
   checkpointMinutes: 5,
   radiusFraction: 0.05,
   offsetWeight: 1,
@@ -108,6 +113,7 @@ export function resolveRefineConfig(overrides: unknown, source = 'config'): Refi
   );
   check(c.minutes === null || c.minutes > 0, `minutes must be more than 0, got ${c.minutes}`);
   check(Number.isInteger(c.rounds) && c.rounds >= 1, `rounds must be a positive integer, got ${c.rounds}`);
+  check(Number.isInteger(c.cycles) && c.cycles >= 1, `cycles must be a positive integer, got ${c.cycles}`);
   check(c.radiusFraction > 0 && c.radiusFraction < 0.5, `radiusFraction must be in (0, 0.5)`);
   check([2, 4, 8].includes(c.model.outputStride), `model.outputStride must be 2, 4 or 8`);
   check(['none', 'encoder', 'trunk'].includes(c.freeze), `freeze must be none, encoder or trunk`);

@@ -5,6 +5,13 @@
 // a fresh network, from the extractor again, on those better labels.
 // Rounds before the last live in OUT/round-K; the last one's model is OUT
 // itself, and the fine stage (fine/run.ts) trains into OUT after it.
+//
+// Cycles repeat that with the fine stage in the loop: after a cycle's fine
+// stage, both stages relabel the unlabeled images (CYCLE/both-labels.csv),
+// and the next cycle trains one first-stage round on those labels, then the
+// fine stage again. Both stages label better than the first alone, so each
+// cycle trains on better labels (docs/fine-stage.md, "Cycles"). Cycles
+// before the last live in OUT/cycle-K, laid out like OUT.
 // Everything is kept on disk, so a stopped run resumes.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -15,12 +22,14 @@ import { FeatureCache } from '../features/cache.js';
 import { loadExtractor } from '../features/checkpoint.js';
 import { DataError } from '../io/errors.js';
 import { imageId } from '../io/folder.js';
+import { parseJson } from '../io/formats/shared.js';
 import { findImage } from '../io/image-ids.js';
 import type { Annotations } from '../io/types.js';
 import { type Detection, TemplateMatcher } from '../matching/detect.js';
 import { detectAll } from '../matching/detect-all.js';
 import { writeDetections } from '../matching/detections-file.js';
 import { pairTemplates, type Template } from '../matching/templates.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { type RefinedMeta, readRefinedMeta } from './checkpoint.js';
 import type { RefineConfig } from './config.js';
 import { trainFineAfterRounds } from './fine/run.js';
@@ -70,8 +79,11 @@ export interface RoundsResult extends RefineResult {
   templates: number;
   /** The first round's pseudo-labels (template matching's, or the given ones). */
   pseudoFile: string;
+  /** Rounds of the first cycle (each later one trains one). */
   rounds: number;
-  /** Training seconds of all rounds and the fine stage, earlier runs' included (elapsed is the last round's). */
+  /** Cycles run (the last one's model is the output). */
+  cycles: number;
+  /** Training seconds of all cycles, rounds and fine stages, earlier runs' included (elapsed is the last round's). */
   totalElapsed: number;
   /** The fine stage's training, when it ran. */
   fine?: RefineResult;
@@ -111,34 +123,30 @@ export async function refineRounds(input: RoundsInput, hooks: RoundHooks = {}): 
           .digest('hex'),
       },
     };
-    // A time budget covers the rounds and the fine stage: the fine stage takes
-    // its share, the rounds the rest, evenly.
-    const fineShare = config.minutes !== null && config.fine.enabled ? FINE_TIME_SHARE : 0;
-    const perRound =
-      config.minutes === null
-        ? config
-        : { ...config, minutes: (config.minutes * (1 - fineShare)) / config.rounds };
-    const fineConfig =
-      config.minutes === null
-        ? config
-        : { ...config, fine: { ...config.fine, steps: null, minutes: config.minutes * fineShare } };
+    // With every image labeled there is nothing to relabel: one cycle.
+    const cycles = unlabeled.length > 0 ? config.cycles : 1;
+    if (cycles < config.cycles) log('every image is labeled: one cycle (nothing to relabel)');
+    const budgets = splitBudget(config, cycles);
     let pseudoFile = firstPseudo;
     let totalElapsed = 0;
-    for (let k = 1; ; k++) {
-      const out = roundFolder(input.out, k, config.rounds);
-      const relabeled = join(out, RELABELED_FILE);
-      if (config.rounds > 1) log(`round ${k} of ${config.rounds}: training on ${pseudoFile}`);
-      if (k < config.rounds && existsSync(relabeled) && input.resume) {
-        log(`round ${k} is done (${relabeled}); going on`);
-        totalElapsed += (await readRefinedMeta(out)).trainSeconds ?? 0;
-        pseudoFile = relabeled;
+    for (let c = 1; ; c++) {
+      const out = cycleFolder(input.out, c, cycles);
+      const done = join(out, CYCLE_DONE_FILE);
+      if (c < cycles && input.resume && existsSync(done)) {
+        log(`cycle ${c} is done (${done}); going on`);
+        totalElapsed += (parseJson(await readFile(done, 'utf8'), done) as { seconds: number }).seconds;
+        pseudoFile = join(out, BOTH_LABELS_FILE);
         continue;
       }
-      const result = await trainRound(
+      if (cycles > 1) log(`cycle ${c} of ${cycles}: training on ${pseudoFile}`);
+      const rounds = c === 1 ? config.rounds : 1;
+      const result = await runCycle(
         {
-          config: perRound,
+          ...budgets,
+          config: { ...config, rounds },
           out,
           labeled,
+          unlabeled,
           pseudoFile,
           byId,
           imagesName: input.imagesName,
@@ -148,45 +156,146 @@ export async function refineRounds(input: RoundsInput, hooks: RoundHooks = {}): 
         },
         hooks,
       );
-      totalElapsed += result.elapsed;
-      const done = {
-        ...result,
-        out: input.out,
-        templates: labeled.length,
-        pseudoFile: firstPseudo,
-        rounds: k,
-        totalElapsed,
-      };
-      if (result.stoppedBy === 'signal') return done;
-      if (k === config.rounds) {
-        if (!config.fine.enabled) return done;
-        log(`the fine stage: a local network at ${config.fine.longSide} px on ${config.fine.crop} px crops`);
-        const fine = await trainFineAfterRounds(
-          { out: input.out, config: fineConfig, labeled, unlabeled, landmarks: names, resume: input.resume },
-          hooks,
-        );
+      totalElapsed += result.totalElapsed;
+      if (result.stoppedBy === 'signal' || c === cycles)
         return {
-          ...done,
-          fine,
-          stoppedBy: fine.stoppedBy === 'signal' ? 'signal' : done.stoppedBy,
-          totalElapsed: totalElapsed + fine.elapsed,
+          ...result,
+          out: input.out,
+          templates: labeled.length,
+          pseudoFile: firstPseudo,
+          rounds: c === 1 ? result.rounds : config.rounds,
+          cycles: c,
+          totalElapsed,
         };
-      }
-      log(`relabeling the unlabeled images with round ${k}'s network: ${relabeled}`);
-      const detector = await RefinedDetector.load(out);
-      try {
-        const found = await detectAll((id, file) => detector.detect(id, file), unlabeled, {
-          signal: hooks.signal,
-          onProgress: (done, total) => hooks.progress?.('detecting (refined)', done, total),
-        });
-        await writeDetections(relabeled, detector.landmarks, detector.meta.templates, found);
-      } finally {
-        detector.dispose();
-      }
-      pseudoFile = relabeled;
+      pseudoFile = join(out, BOTH_LABELS_FILE);
+      log(`relabeling the unlabeled images with cycle ${c}'s two stages: ${pseudoFile}`);
+      await relabel(out, unlabeled, pseudoFile, hooks);
+      await writeFileAtomic(done, JSON.stringify({ seconds: result.totalElapsed }));
     }
   } finally {
     extractor.dispose();
+  }
+}
+
+/** Where a run's first training writes its checkpoint, whatever its rounds and cycles. */
+export function firstTrainingFolders(out: string): string[] {
+  return [out, join(out, 'round-1'), join(out, 'cycle-1'), join(out, 'cycle-1', 'round-1')];
+}
+
+/** The folder of cycle c (1-based) of `cycles`: the last one is the output itself. */
+export function cycleFolder(out: string, c: number, cycles: number): string {
+  return c === cycles ? out : join(out, `cycle-${c}`);
+}
+
+/** Where a cycle's two stages write their labels of the unlabeled images (the next cycle's pseudo-labels). */
+const BOTH_LABELS_FILE = 'both-labels.csv';
+/** Written once a cycle (not the last) is complete: its training seconds. */
+const CYCLE_DONE_FILE = 'cycle.json';
+
+interface CycleBudgets {
+  /** Each round's settings (its share of a time budget). */
+  perRound: (c: RefineConfig) => RefineConfig;
+  /** The fine stage's settings (its share of a time budget). */
+  perFine: (c: RefineConfig) => RefineConfig;
+}
+
+/**
+ * A time budget covers every cycle: the fine stages take their share, split
+ * evenly among the cycles, and the first-stage rounds (the first cycle's
+ * `rounds`, one in each later cycle) the rest, evenly.
+ */
+function splitBudget(config: RefineConfig, cycles: number): CycleBudgets {
+  const minutes = config.minutes;
+  if (minutes === null) return { perRound: (c) => c, perFine: (c) => c };
+  const fineShare = config.fine.enabled ? FINE_TIME_SHARE : 0;
+  const rounds = config.rounds + cycles - 1;
+  return {
+    perRound: (c) => ({ ...c, minutes: (minutes * (1 - fineShare)) / rounds }),
+    perFine: (c) => ({ ...c, fine: { ...c.fine, steps: null, minutes: (minutes * fineShare) / cycles } }),
+  };
+}
+
+interface Cycle extends CycleBudgets {
+  config: RefineConfig;
+  out: string;
+  labeled: LabeledImage[];
+  unlabeled: string[];
+  pseudoFile: string;
+  byId: Map<string, string>;
+  imagesName: string;
+  source: Pick<RefinedMeta, 'landmarks' | 'extractor'>;
+  init: Module;
+  resume?: boolean;
+}
+
+/** One cycle: the first stage's rounds from `pseudoFile`, then the fine stage, all into `out`. */
+async function runCycle(
+  cycle: Cycle,
+  hooks: RoundHooks,
+): Promise<Omit<RoundsResult, 'out' | 'templates' | 'pseudoFile' | 'cycles'>> {
+  const { config, out: cycleOut } = cycle;
+  let pseudoFile = cycle.pseudoFile;
+  let totalElapsed = 0;
+  for (let k = 1; ; k++) {
+    const out = roundFolder(cycleOut, k, config.rounds);
+    const relabeled = join(out, RELABELED_FILE);
+    if (config.rounds > 1) hooks.log?.(`round ${k} of ${config.rounds}: training on ${pseudoFile}`);
+    if (k < config.rounds && existsSync(relabeled) && cycle.resume) {
+      hooks.log?.(`round ${k} is done (${relabeled}); going on`);
+      totalElapsed += (await readRefinedMeta(out)).trainSeconds ?? 0;
+      pseudoFile = relabeled;
+      continue;
+    }
+    const result = await trainRound({ ...cycle, config: cycle.perRound(config), out, pseudoFile }, hooks);
+    totalElapsed += result.elapsed;
+    const done = { ...result, rounds: k, totalElapsed };
+    if (result.stoppedBy === 'signal') return done;
+    if (k === config.rounds) {
+      if (!config.fine.enabled) return done;
+      hooks.log?.(
+        `the fine stage: a local network at ${config.fine.longSide} px on ${config.fine.crop} px crops`,
+      );
+      const fine = await trainFineAfterRounds(
+        {
+          out: cycleOut,
+          config: cycle.perFine(config),
+          labeled: cycle.labeled,
+          unlabeled: cycle.unlabeled,
+          landmarks: cycle.source.landmarks,
+          resume: cycle.resume,
+        },
+        hooks,
+      );
+      return {
+        ...done,
+        fine,
+        stoppedBy: fine.stoppedBy === 'signal' ? 'signal' : done.stoppedBy,
+        totalElapsed: totalElapsed + fine.elapsed,
+      };
+    }
+    hooks.log?.(`relabeling the unlabeled images with round ${k}'s network: ${relabeled}`);
+    await relabel(out, cycle.unlabeled, relabeled, hooks, { fine: false });
+    pseudoFile = relabeled;
+  }
+}
+
+/** Labels the unlabeled images with the refined model in `model` (both stages unless told). */
+async function relabel(
+  model: string,
+  unlabeled: string[],
+  file: string,
+  hooks: RoundHooks,
+  options: { fine?: boolean } = {},
+): Promise<void> {
+  const detector = await RefinedDetector.load(model, options);
+  try {
+    const found = await detectAll((id, file) => detector.detect(id, file), unlabeled, {
+      signal: hooks.signal,
+      onProgress: (done, total) => hooks.progress?.('detecting (refined)', done, total),
+    });
+    await writeDetections(file, detector.landmarks, detector.meta.templates, found);
+  } finally {
+    detector.dispose();
   }
 }
 
@@ -225,17 +334,10 @@ async function templateMatching(
   );
 }
 
-interface Round {
-  config: RefineConfig;
-  out: string;
-  labeled: LabeledImage[];
-  pseudoFile: string;
-  byId: Map<string, string>;
-  imagesName: string;
-  source: Pick<RefinedMeta, 'landmarks' | 'extractor'>;
-  init: Module;
-  resume?: boolean;
-}
+type Round = Pick<
+  Cycle,
+  'config' | 'out' | 'labeled' | 'pseudoFile' | 'byId' | 'imagesName' | 'source' | 'init' | 'resume'
+>;
 
 /** One network trained on one set of pseudo-labels. */
 async function trainRound(r: Round, hooks: RoundHooks): Promise<RefineResult & { pseudoLabeled: number }> {

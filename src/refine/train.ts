@@ -50,8 +50,8 @@ export interface RefineRun {
 
 export type RefineResult = LoopResult;
 
-/** Config keys a resumed run may change: how long it runs, how often it saves, what follows it (rounds, the fine stage). */
-const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'checkpointMinutes', 'rounds', 'fine']);
+/** Config keys a resumed run may change: how long it runs, how often it saves, what follows it (rounds, cycles, the fine stage). */
+const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'checkpointMinutes', 'rounds', 'cycles', 'fine']);
 
 /** A checkpoint from before the stem option was removed stores `model.stem: 'strided'`, which is what builds now. */
 function withoutRemovedKeys(stored: Record<string, unknown>): Record<string, unknown> {

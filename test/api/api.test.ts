@@ -81,11 +81,13 @@ describe("import { ... } from 'fewmark'", () => {
         out: join(dir, 'refined'),
         steps: 2,
         rounds: 2,
+        cycles: 2,
         fineSteps: 2,
         config: { batchSize: 2 },
         onProgress: (p) => phases.add(p.phase),
       });
       assert.equal(refined.rounds, 2);
+      assert.equal(refined.cycles, 2);
       assert.deepEqual([...phases].sort(), [
         'detecting',
         'detecting (refined)',

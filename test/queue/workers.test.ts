@@ -164,7 +164,7 @@ describe('workers on a Redis queue', { skip: hasRedis ? false : 'redis-server is
     const r = await fewmark(
       'refine',
       ...['--model', join(dir, 'model'), '--templates', labels, '--images', images, '--out', refined],
-      ...['--steps', '2', '--rounds', '1', '--fine-steps', '2', '--size', '64'],
+      ...['--steps', '2', '--rounds', '1', '--cycles', '1', '--fine-steps', '2', '--size', '64'],
     );
     assert.equal(r.code, 0, r.err);
     const args = (out: string) => ['detect', '--model', refined, '--images', images, '--out', join(dir, out)];

@@ -22,7 +22,8 @@ function ok(r: ReturnType<typeof fewmark>) {
   return r;
 }
 
-test('refine makes pseudo-labels, trains, resumes; detect uses the refined model', async () => {
+/** Six 64-pixel phantoms, two of them templates, and a tiny extractor trained on them. */
+function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'fewmark-refine-cli-'));
   const images = join(dir, 'phantoms', 'images');
   ok(fewmark('phantom', '--out', join(dir, 'phantoms'), '--n', '6', '--size', '64', '--landmarks', '4'));
@@ -46,8 +47,25 @@ test('refine makes pseudo-labels, trains, resumes; detect uses the refined model
   );
   const refineConfig = join(dir, 'refine.json');
   writeFileSync(refineConfig, JSON.stringify({ model: { headWidth: 4 }, warmupSteps: 1, fine: TINY_FINE }));
+  return { dir, images, templates, model, refineConfig };
+}
+
+test('refine makes pseudo-labels, trains, resumes; detect uses the refined model', async () => {
+  const { dir, images, templates, model, refineConfig } = setup();
   const refined = join(dir, 'refined');
-  const args = ['--model', model, '--templates', templates, '--images', images, '--out', refined];
+  // One cycle here (cycles have their own test below).
+  const args = [
+    '--model',
+    model,
+    '--templates',
+    templates,
+    '--images',
+    images,
+    '--out',
+    refined,
+    '--cycles',
+    '1',
+  ];
   const first = ok(fewmark('refine', ...args, '--steps', '2', '--batch', '2', '--config', refineConfig));
   assert.match(first.err, /making pseudo-labels by template matching/);
   assert.match(first.out, /refined 2 steps x 3 rounds .* on 4 pseudo-labeled images and 2 template\(s\)/);
@@ -90,7 +108,7 @@ test('refine makes pseudo-labels, trains, resumes; detect uses the refined model
       'refine',
       ...['--model', model, '--templates', templates, '--images', images, '--out', single],
       ...['--pseudo', join(refined, 'pseudo-labels.csv'), '--rounds', '1', '--steps', '2', '--batch', '2'],
-      ...['--config', refineConfig],
+      ...['--cycles', '1', '--config', refineConfig],
     ),
   );
   assert.match(one.out, /refined 2 steps in/);
@@ -106,6 +124,8 @@ test('refine makes pseudo-labels, trains, resumes; detect uses the refined model
         '--pseudo',
         join(refined, 'pseudo-labels.csv'),
         '--rounds',
+        '1',
+        '--cycles',
         '1',
         '--minutes',
         '0.05',
@@ -140,4 +160,27 @@ test('refine makes pseudo-labels, trains, resumes; detect uses the refined model
   const noTemplates = fewmark('detect', '--model', model, '--images', images, '--out', pred);
   assert.equal(noTemplates.code, 2);
   assert.match(noTemplates.err, /--templates is needed with a template-matching model/);
+});
+
+test('refine in cycles: each later cycle trains on the labels both stages of the last gave', () => {
+  const { dir, images, templates, model, refineConfig } = setup();
+  const out = join(dir, 'cycled');
+  const args = ['--model', model, '--templates', templates, '--images', images, '--out', out];
+  const common = ['--steps', '2', '--rounds', '2', '--cycles', '2', '--batch', '2', '--config', refineConfig];
+  const first = ok(fewmark('refine', ...args, ...common));
+  assert.match(first.out, /refined 2 steps x 2 rounds \+ 1 cycle\(s\) in/);
+  // Cycle 1 is a whole two-stage model in OUT/cycle-1 (its rounds inside), which labels the unlabeled images.
+  for (const f of ['refined.json', 'fine.safetensors', 'round-1/relabeled.csv', 'cycle.json'])
+    assert.ok(existsSync(join(out, 'cycle-1', f)), f);
+  const both = readFileSync(join(out, 'cycle-1', 'both-labels.csv'), 'utf8');
+  assert.equal(both.trim().split('\n').length, 1 + 4);
+  assert.notEqual(both, readFileSync(join(out, 'cycle-1', 'stage1-labels.csv'), 'utf8'));
+  // Cycle 2, the last, trains one round on them into OUT itself.
+  assert.match(first.err, /cycle 2 of 2: training on .*cycle-1.both-labels\.csv/);
+  assert.ok(!existsSync(join(out, 'round-1')) && !existsSync(join(out, 'cycle-2')));
+  for (const f of ['refined.json', 'fine.safetensors']) assert.ok(existsSync(join(out, f)), f);
+
+  const resumed = ok(fewmark('refine', ...args, ...common, '--resume'));
+  assert.match(resumed.err, /cycle 1 is done/);
+  assert.doesNotMatch(resumed.err, /making pseudo-labels|relabeling/);
 });

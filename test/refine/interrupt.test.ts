@@ -41,7 +41,7 @@ test('SIGTERM stops refine after the step with a checkpoint; --resume goes on fr
   writeFileSync(refineConfig, JSON.stringify({ model: { headWidth: 4 }, warmupSteps: 1, fine: TINY_FINE }));
   const out = join(dir, 'refined');
   const args = ['refine', '--model', model, '--templates', templates, '--images', images, '--out', out];
-  const common = ['--rounds', '1', '--batch', '2', '--config', refineConfig];
+  const common = ['--rounds', '1', '--cycles', '1', '--batch', '2', '--config', refineConfig];
 
   const run = startUntilStep([...args, ...common, '--steps', '100000'], 2);
   await run.reached;

@@ -13,7 +13,7 @@ import { parseJson } from '../../io/formats/shared.js';
 import { checkOutput } from '../../io/output-check.js';
 import { REFINE_CHECKPOINT_FILE } from '../../refine/checkpoint.js';
 import { resolveRefineConfig } from '../../refine/config.js';
-import { PSEUDO_FILE, type RoundsResult, refineRounds } from '../../refine/rounds.js';
+import { firstTrainingFolders, PSEUDO_FILE, type RoundsResult, refineRounds } from '../../refine/rounds.js';
 import { budgetOverrides } from '../../util/config.js';
 import { configFromFlags, UsageError } from '../errors.js';
 import { startProgress } from '../progress.js';
@@ -31,6 +31,8 @@ export interface RefineOptions {
   steps?: number;
   /** Self-training rounds (see above). */
   rounds?: number;
+  /** Self-training cycles with the fine stage in the loop (src/refine/rounds.ts). */
+  cycles?: number;
   /** Predictions to train on (with PRED.detections.json for confidences); default: run template matching. */
   pseudo?: string;
   confidenceWeighting?: boolean;
@@ -62,6 +64,7 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
   if (o.batch !== undefined) flags.batchSize = o.batch;
   if (o.seed !== undefined) flags.seed = o.seed;
   if (o.rounds !== undefined) flags.rounds = o.rounds;
+  if (o.cycles !== undefined) flags.cycles = o.cycles;
   if (o.confidenceWeighting) flags.confidenceWeighting = true;
   if (o.fine === false || o.fineSteps !== undefined)
     flags.fine = {
@@ -81,7 +84,7 @@ export async function refine(o: RefineOptions): Promise<RefineCommandResult> {
     imageFolders: [o.images],
     allowInsideImages: o.allowInsideImages,
   });
-  const started = [o.out, join(o.out, 'round-1')].some((d) => existsSync(join(d, REFINE_CHECKPOINT_FILE)));
+  const started = firstTrainingFolders(o.out).some((d) => existsSync(join(d, REFINE_CHECKPOINT_FILE)));
   if (o.resume && !started && !existsSync(join(o.out, PSEUDO_FILE)))
     throw new UsageError(
       `nothing to resume: ${o.out} holds no refinement checkpoint or pseudo-labels (run without --resume to start)`,
