@@ -2,7 +2,8 @@
 // by selection (the default strategy; all 150 for the fully supervised
 // ceiling) and, at some M, random draws of M, `fewmark refine` with its
 // defaults, then on the targets: template matching from the M labels, the
-// refined first stage alone, and first + fine stage. Each stage's
+// refined first stage alone, and first + fine stage (the table gives each
+// refined model's self-training cycles, read from its folders). Each stage's
 // predictions are kept on disk, so a stopped run resumes where it was; the
 // report is rebuilt from them (MRE ± std, median, SDR 2 / 2.5 / 3 / 4 mm,
 // per landmark, training minutes; mean-of-doctors and senior ground truth).
@@ -103,7 +104,14 @@ interface ArmResult {
   templates: string[];
   stages: Record<string, Predictions | null>;
   minutes: { total: number; fine: number };
+  /** Self-training cycles of the refined model (its cycle-K folders plus the last, in the folder itself). */
+  cycles: number;
 }
+const cyclesOf = (refined: string) => {
+  let c = 1;
+  while (existsSync(join(refined, `cycle-${c}`))) c++;
+  return c;
+};
 const results: ArmResult[] = [];
 for (const arm of arms) {
   const dir = join(out, `labels-${arm.m}`, `${arm.strategy}-${arm.seed}`);
@@ -185,6 +193,7 @@ for (const arm of arms) {
     templates: picked,
     stages: { 'template matching': matching, 'stage 1': stage1, 'stage 1+2': both },
     minutes: trained,
+    cycles: cyclesOf(refinedDir),
   });
 }
 
@@ -198,8 +207,8 @@ for (const gt of ['mean', 'senior'] as const) {
   lines.push(
     `## ${gt === 'mean' ? 'Mean of the two doctors' : "Senior doctor's ground truth (the 2015 challenge's)"}`,
     '',
-    '| labels | labels from | method | MRE mm | ± std | median | SDR 2 mm | 2.5 mm | 3 mm | 4 mm | training min |',
-    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| labels | labels from | method | MRE mm | ± std | median | SDR 2 mm | 2.5 mm | 3 mm | 4 mm | training min | cycles |',
+    '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const r of results)
     for (const [method, p] of Object.entries(r.stages)) {
@@ -212,7 +221,7 @@ for (const gt of ['mean', 'senior'] as const) {
             ? fmt(r.minutes.total, 1)
             : '';
       lines.push(
-        `| ${r.arm.m} | ${r.arm.name} | ${method} | ${fmt(s.mre)} | ${fmt(s.std, 2)} | ${fmt(s.median, 2)} | ${s.sdr.map((x) => `${x.percent.toFixed(1)}%`).join(' | ')} | ${minutes} |`,
+        `| ${r.arm.m} | ${r.arm.name} | ${method} | ${fmt(s.mre)} | ${fmt(s.std, 2)} | ${fmt(s.median, 2)} | ${s.sdr.map((x) => `${x.percent.toFixed(1)}%`).join(' | ')} | ${minutes} | ${method === 'template matching' ? '' : r.cycles} |`,
       );
     }
   // Random draws: mean ± std of the MRE per M and method.
@@ -227,7 +236,7 @@ for (const gt of ['mean', 'senior'] as const) {
         .map((p) => summarize(errorsByLandmark(p, truths[gt]).flat()).mre);
       if (v.length)
         lines.push(
-          `| ${m} | random draws: mean ± std | ${method} | ${fmt(mean(v))} | ± ${fmt(populationStd(v))} | | | | | | |`,
+          `| ${m} | random draws: mean ± std | ${method} | ${fmt(mean(v))} | ± ${fmt(populationStd(v))} | | | | | | | |`,
         );
     }
   }

@@ -53,6 +53,12 @@ export interface FineRun {
 /** Fine-config keys a resumed run may change. */
 const RESUMABLE_CHANGES = new Set(['steps', 'minutes', 'minConfidence', 'vote', 'enabled']);
 
+/** A checkpoint from before the re-centred extra passes were dropped stores `passes: 1`, which is what runs now. */
+function withoutRemovedKeys(stored: Record<string, unknown>): Record<string, unknown> {
+  const { passes, ...rest } = stored;
+  return passes === 1 ? rest : stored;
+}
+
 const dataKey = (samples: FineSample[]) =>
   dataKeyOf(samples.map((s) => [s.id, s.labeled, s.points, s.image.pixels.shape]));
 
@@ -92,7 +98,7 @@ export async function trainFineStage(run: FineRun): Promise<LoopResult> {
   if (run.resume && existsSync(checkpointPath)) {
     const ckpt = await loadFineCheckpoint(checkpointPath);
     checkResumeSettings(
-      ckpt.trainConfig as Record<string, unknown>,
+      withoutRemovedKeys(ckpt.trainConfig as Record<string, unknown>),
       c,
       RESUMABLE_CHANGES,
       checkpointPath,
