@@ -183,7 +183,7 @@ export function firstTrainingFolders(out: string): string[] {
 }
 
 /** The folder of cycle c (1-based) of `cycles`: the last one is the output itself. */
-export function cycleFolder(out: string, c: number, cycles: number): string {
+function cycleFolder(out: string, c: number, cycles: number): string {
   return c === cycles ? out : join(out, `cycle-${c}`);
 }
 
