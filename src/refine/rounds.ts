@@ -34,8 +34,8 @@ import { type RefinedMeta, readRefinedMeta } from './checkpoint.js';
 import type { RefineConfig } from './config.js';
 import { trainFineAfterRounds } from './fine/run.js';
 import type { RoundHooks } from './hooks.js';
-import { RefinedDetector } from './infer.js';
 import { type LabeledImage, loadRefineData, type PseudoLabels, readPseudoLabels } from './load.js';
+import { relabel } from './relabel.js';
 import { type RefineResult, trainRefiner } from './train.js';
 
 export type { RoundHooks, RoundTraining } from './hooks.js';
@@ -276,26 +276,6 @@ async function runCycle(
     hooks.log?.(`relabeling the unlabeled images with round ${k}'s network: ${relabeled}`);
     await relabel(out, cycle.unlabeled, relabeled, hooks, { fine: false });
     pseudoFile = relabeled;
-  }
-}
-
-/** Labels the unlabeled images with the refined model in `model` (both stages unless told). */
-async function relabel(
-  model: string,
-  unlabeled: string[],
-  file: string,
-  hooks: RoundHooks,
-  options: { fine?: boolean } = {},
-): Promise<void> {
-  const detector = await RefinedDetector.load(model, options);
-  try {
-    const found = await detectAll((id, file) => detector.detect(id, file), unlabeled, {
-      signal: hooks.signal,
-      onProgress: (done, total) => hooks.progress?.('detecting (refined)', done, total),
-    });
-    await writeDetections(file, detector.landmarks, detector.meta.templates, found);
-  } finally {
-    detector.dispose();
   }
 }
 

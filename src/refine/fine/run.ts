@@ -10,13 +10,11 @@ import { DataError } from '../../io/errors.js';
 import { imageId } from '../../io/folder.js';
 import { findImage } from '../../io/image-ids.js';
 import { isMissing } from '../../io/types.js';
-import { detectAll } from '../../matching/detect-all.js';
-import { writeDetections } from '../../matching/detections-file.js';
 import type { LoopResult } from '../../util/training-loop.js';
 import type { RefineConfig } from '../config.js';
 import type { RoundHooks } from '../hooks.js';
-import { RefinedDetector } from '../infer.js';
 import { type LabeledImage, readPseudoLabels } from '../load.js';
+import { relabel } from '../relabel.js';
 import { loadFineImage, toFinePoint } from './images.js';
 import { FINE_CHECKPOINT_FILE } from './model-file.js';
 import type { FineSample } from './train.js';
@@ -43,16 +41,7 @@ export async function trainFineAfterRounds(input: FineStageInput, hooks: RoundHo
   // and the fine checkpoint resumes; changed, the fine stage starts over.
   const before = existsSync(labelsFile) ? await readFile(labelsFile, 'utf8') : undefined;
   hooks.log?.(`labeling the unlabeled images with the first stage for the fine stage: ${labelsFile}`);
-  const detector = await RefinedDetector.load(out, { fine: false });
-  try {
-    const found = await detectAll((id, file) => detector.detect(id, file), input.unlabeled, {
-      signal: hooks.signal,
-      onProgress: (done, total) => hooks.progress?.('detecting (refined)', done, total),
-    });
-    await writeDetections(labelsFile, detector.landmarks, detector.meta.templates, found);
-  } finally {
-    detector.dispose();
-  }
+  await relabel(out, input.unlabeled, labelsFile, hooks, { fine: false });
   const checkpoint = join(out, FINE_CHECKPOINT_FILE);
   if (existsSync(checkpoint) && before !== (await readFile(labelsFile, 'utf8'))) {
     hooks.log?.('the first stage has changed since the fine stage was trained: the fine stage starts over');
