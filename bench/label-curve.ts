@@ -38,6 +38,9 @@ const { values: a } = parseArgs({
     targets: { type: 'string', default: 'test1' },
     /** Further arms, e.g. kmeans@5,typiclust@25: a baseline's choice at that M. */
     also: { type: 'string', default: '' },
+    /** The chosen labels at these M trained again with another seed (e.g. 5,25): how much training alone moves the result. */
+    'retrain-at': { type: 'string', default: '' },
+    'retrain-seed': { type: 'string', default: '1' },
     /** Skip template matching above this many labels (its cost grows with the templates). */
     'matching-max': { type: 'string', default: '150' },
   },
@@ -80,6 +83,8 @@ interface Arm {
   name: string;
   strategy: Strategy | 'all';
   seed: number;
+  /** Refinement's random seed (default 0); another one keeps the labels and changes only the training. */
+  trainSeed?: number;
 }
 const arms: Arm[] = [];
 const drawsAt = new Set(a['draws-at']!.split(',').map(Number));
@@ -97,6 +102,17 @@ for (const spec of a.also!.split(',').filter(Boolean)) {
     throw new Error(`--also: expected STRATEGY@M with a strategy of ${STRATEGIES.join(', ')}, got '${spec}'`);
   arms.push({ m: Number(m), name: `baseline (${strategy})`, strategy: strategy as Strategy, seed: 0 });
 }
+const retrainSeed = Number(a['retrain-seed']);
+if (!Number.isInteger(retrainSeed) || retrainSeed < 1)
+  throw new Error(`--retrain-seed: expected a positive integer, got '${a['retrain-seed']}'`);
+for (const m of a['retrain-at']!.split(',').filter(Boolean).map(Number))
+  arms.push({
+    m,
+    name: `chosen (medoids), training seed ${retrainSeed}`,
+    strategy: 'medoids',
+    seed: 0,
+    trainSeed: retrainSeed,
+  });
 arms.sort((x, y) => x.m - y.m);
 
 interface ArmResult {
@@ -114,7 +130,8 @@ const cyclesOf = (refined: string) => {
 };
 const results: ArmResult[] = [];
 for (const arm of arms) {
-  const dir = join(out, `labels-${arm.m}`, `${arm.strategy}-${arm.seed}`);
+  const trainTag = arm.trainSeed === undefined ? '' : `-train${arm.trainSeed}`;
+  const dir = join(out, `labels-${arm.m}`, `${arm.strategy}-${arm.seed}${trainTag}`);
   await mkdir(dir, { recursive: true });
   process.stderr.write(`\n== ${arm.m} labels: ${arm.name}\n`);
   const picked = await stage(join(dir, 'picked.json'), async () => {
@@ -142,7 +159,7 @@ for (const arm of arms) {
   const targetFiles = targets.map((i) => i.file);
   const tag = a.targets;
   const matching =
-    arm.m > Number(a['matching-max'])
+    arm.m > Number(a['matching-max']) || arm.trainSeed !== undefined // a training seed does not change matching
       ? null
       : await stage(
           join(dir, `matching-${tag}.json`),
@@ -164,6 +181,7 @@ for (const arm of arms) {
       images: trainFolder,
       out: refinedDir,
       resume: existsSync(refinedDir), // a stopped run continues
+      ...(arm.trainSeed === undefined ? {} : { config: { seed: arm.trainSeed } }),
     });
     return { total: r.totalElapsed / 60, fine: (r.fine?.elapsed ?? 0) / 60 };
   });
@@ -266,23 +284,25 @@ await writeFileAtomic(join(out, `results-${a.targets}.md`), `${report}\n`);
 await labelCurve(
   join(out, `results-${a.targets}.svg`),
   `MRE against labels, ISBI ${a.targets === 'train' ? 'validation' : 'Test1'} (mean of the doctors)`,
-  results.flatMap((r) =>
-    Object.entries(r.stages).flatMap(([method, p]) =>
-      p
-        ? [
-            {
-              labels: r.arm.m,
-              mre: summarize(errorsByLandmark(p, truths.mean).flat()).mre,
-              method,
-              from:
-                r.arm.strategy === 'random'
-                  ? ('random draw' as const)
-                  : r.arm.strategy === 'medoids' || r.arm.strategy === 'all'
-                    ? ('selection' as const)
-                    : ('baseline' as const),
-            },
-          ]
-        : [],
+  results
+    .filter((r) => r.arm.trainSeed === undefined) // the table has them; one line per strategy in the figure
+    .flatMap((r) =>
+      Object.entries(r.stages).flatMap(([method, p]) =>
+        p
+          ? [
+              {
+                labels: r.arm.m,
+                mre: summarize(errorsByLandmark(p, truths.mean).flat()).mre,
+                method,
+                from:
+                  r.arm.strategy === 'random'
+                    ? ('random draw' as const)
+                    : r.arm.strategy === 'medoids' || r.arm.strategy === 'all'
+                      ? ('selection' as const)
+                      : ('baseline' as const),
+              },
+            ]
+          : [],
+      ),
     ),
-  ),
 );

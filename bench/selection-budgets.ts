@@ -10,22 +10,15 @@
 //
 //   node dist/bench/selection-budgets.js --model runs/isbi-384w --targets train
 //   node dist/bench/selection-budgets.js --model runs/isbi-384w --targets test1
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { radialErrorMm } from '../src/eval/metrics.js';
-import { buildOneShotTable, type OneShotTable, setMre } from '../src/experiment/oneshot-table.js';
+import { setMre } from '../src/experiment/oneshot-table.js';
 import { rankAmong, spearman } from '../src/experiment/stats.js';
-import { FeatureCache } from '../src/features/cache.js';
-import { EXTRACTOR_FILE, loadExtractor } from '../src/features/checkpoint.js';
-import { ISBI_SPACING_MM, loadIsbi2015 } from '../src/io/datasets/isbi2015.js';
-import type { Point } from '../src/io/types.js';
-import { pyramidOf } from '../src/matching/detect.js';
-import { kCenterGreedy, kMeansMedoids, pairwiseDistances, typiClust } from '../src/selection/baselines.js';
-import { globalEmbedding, stackEmbeddings } from '../src/selection/embeddings.js';
+import { ISBI_SPACING_MM } from '../src/io/datasets/isbi2015.js';
+import { kCenterGreedy, kMeansMedoids, typiClust } from '../src/selection/baselines.js';
 import { coverageCost, kMedoids } from '../src/selection/medoids.js';
 import { exhaustiveSingle, greedySwap, score } from '../src/selection/search.js';
-import { keypointsOf, selectImages } from '../src/selection/select.js';
 import { Rng } from '../src/util/random.js';
+import { loadSelectionPool, oneShotPairErrors } from './selection-pool.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -41,51 +34,13 @@ const { values: a } = parseArgs({
 });
 if (!a.model) throw new Error('pass --model (a folder from fewmark train)');
 if (a.targets !== 'train' && a.targets !== 'test1') throw new Error('--targets must be train or test1');
-const log = (s: string) => process.stderr.write(`${s}\n`);
 const budgets = a.budgets!.split(',').map(Number);
 const seeds = Number(a.seeds);
 
-const modelFile = join(resolve(a.model), EXTRACTOR_FILE);
-const { model, meta } = await loadExtractor(modelFile);
-const cache = await FeatureCache.open(join(resolve(a.model), 'cache'), modelFile);
-const train = await loadIsbi2015(resolve(a.data!), { split: 'train', groundTruth: 'mean' });
-const targets =
-  a.targets === 'train'
-    ? train
-    : await loadIsbi2015(resolve(a.data!), { split: 'test1', groundTruth: 'mean' });
-const pool = train.images.map((i) => ({ id: i.id, file: i.file, points: i.landmarks! }));
-const truth: Point[][] = targets.images.map((i) => i.landmarks!);
+const { steps, pool, targets, truth, table, matrix, keypointCounts, embeddings, distances } =
+  await loadSelectionPool({ model: a.model, data: a.data!, targets: a.targets, out: a.out! });
 const N = pool.length;
-
-log(`one-shot table: ${N} templates x ${targets.images.length} ${a.targets} images (resumable)`);
-const table = await buildOneShotTable(pool, targets.images, {
-  model,
-  inputSize: meta.inputSize,
-  cache,
-  file: join(resolve(a.out!), `oneshot-table-${a.targets}.safetensors`),
-  onProgress: (done, n) => process.stderr.write(`\r  ${done}/${n} templates`),
-});
-log('');
 const mreOf = (set: readonly number[]) => setMre(table, set, truth, ISBI_SPACING_MM, 'median');
-
-log('pool: SCP matrix (as fewmark select), key points, embeddings');
-const files = pool.map((p) => p.file);
-const matrix = (
-  await selectImages({ files, budget: 1, model, inputSize: meta.inputSize, cache, strategy: 'scp' })
-).similarity!;
-const keypointCounts: number[] = [];
-const rows: number[][] = [];
-for (const file of files) {
-  keypointCounts.push(
-    (await keypointsOf(file, meta.inputSize, { method: 'sift', maxPoints: 100 })).points.length,
-  );
-  const { pyramid } = await pyramidOf(file, { model, inputSize: meta.inputSize, cache });
-  rows.push(Array.from(globalEmbedding(pyramid)));
-  for (const t of pyramid) t.dispose();
-}
-model.dispose();
-const embeddings = stackEmbeddings(rows.map((r) => Float32Array.from(r)));
-const distances = pairwiseDistances(embeddings);
 
 // ---- 1. Strategies at each budget ----
 type Strategy = { name: string; seeded: boolean; pick: (m: number, seed: number) => number[] };
@@ -116,7 +71,7 @@ const randomSetsOf = (m: number, count: number, stream: number) => {
 const pct = (rank: number, of: number) => `${((100 * rank) / of).toFixed(0)}%`;
 
 console.log(
-  `\n## Strategies at each budget: ISBI 2015 ${a.targets === 'train' ? "validation (the 150 training images as targets, each set's own left out)" : 'Test1 (150 images)'}, template matching, median fusion; model ${a.model} (${meta.steps} steps)\n`,
+  `\n## Strategies at each budget: ISBI 2015 ${a.targets === 'train' ? "validation (the 150 training images as targets, each set's own left out)" : 'Test1 (150 images)'}, template matching, median fusion; model ${a.model} (${steps} steps)\n`,
 );
 console.log(
   `MRE mm of each strategy's set and its rank among random sets of the same size (1 = best). Seeded strategies: seed 0 (the CLI's default), and in brackets the mean rank over seeds 0-${seeds - 1}.\n`,
@@ -283,32 +238,6 @@ for (const m of scoreBudgets) {
   console.log(
     `\nM=${m}: R over the random sets ${mean.toFixed(4)} ± ${std.toFixed(4)}; the SCP set's R ${score(matrix, greedySwap(matrix, m).selected).toFixed(4)}`,
   );
-}
-
-/** Per template and target: mean radial error (mm) of one-shot matching; per template: its mean over targets (own image left out). */
-function oneShotPairErrors(t: OneShotTable, gt: Point[][], poolIds: string[]) {
-  const I = t.targets.length;
-  const pair = t.templates.map((_, j) =>
-    Float64Array.from({ length: I }, (_, i) => {
-      let s = 0;
-      for (let l = 0; l < t.landmarks; l++) {
-        const k = (j * I + i) * t.landmarks + l;
-        s += radialErrorMm({ x: t.x[k]!, y: t.y[k]! }, gt[i]![l]!, ISBI_SPACING_MM);
-      }
-      return s / t.landmarks;
-    }),
-  );
-  const template = pair.map((row, j) => {
-    let s = 0;
-    let c = 0;
-    row.forEach((e, i) => {
-      if (poolIds[j] !== undefined && t.targets[i] === poolIds[j]) return;
-      s += e;
-      c++;
-    });
-    return s / c;
-  });
-  return { pair, template };
 }
 
 // ---- 3. What the chosen sets are made of ----

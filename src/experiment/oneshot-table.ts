@@ -148,7 +148,8 @@ export async function buildOneShotTable(
 /**
  * Radial errors (mm) of few-shot matching with template set `set` (indices
  * into table.templates), one per target and landmark. Targets that are
- * themselves in the set (a pool evaluated on itself) are left out.
+ * themselves in the set (a pool evaluated on itself) are left out, and so
+ * are those not in `only` (target indices) when it is given.
  */
 function setErrors(
   table: OneShotTable,
@@ -156,10 +157,11 @@ function setErrors(
   truth: Point[][],
   spacingMm: number,
   fusion: Fusion = 'max-peak',
+  only?: readonly number[],
 ): number[] {
   const inSet = new Set(set.map((j) => table.templates[j]!));
   const errors: number[] = [];
-  for (let i = 0; i < table.targets.length; i++) {
+  for (const i of only ?? table.targets.keys()) {
     if (inSet.has(table.targets[i]!)) continue;
     for (let l = 0; l < table.landmarks; l++) {
       // The same rule as detection (matching/detect.ts).
@@ -175,14 +177,15 @@ function setErrors(
   return errors;
 }
 
-/** Mean radial error (mm) of a template set. */
+/** Mean radial error (mm) of a template set, over every target or over `only` (target indices). */
 export function setMre(
   table: OneShotTable,
   set: readonly number[],
   truth: Point[][],
   spacingMm: number,
   fusion: Fusion = 'max-peak',
+  only?: readonly number[],
 ): number {
-  const e = setErrors(table, set, truth, spacingMm, fusion);
+  const e = setErrors(table, set, truth, spacingMm, fusion, only);
   return e.reduce((a, b) => a + b, 0) / e.length;
 }
