@@ -15,6 +15,7 @@
 //   node dist/bench/selection-subpools.js --model runs/isbi-384-spin
 import { parseArgs } from 'node:util';
 import { setMre } from '../src/experiment/oneshot-table.js';
+import { spearman } from '../src/experiment/stats.js';
 import { ISBI_SPACING_MM } from '../src/io/datasets/isbi2015.js';
 import { kCenterGreedy, kMeansMedoids, typiClust } from '../src/selection/baselines.js';
 import { stackEmbeddings } from '../src/selection/embeddings.js';
@@ -164,6 +165,24 @@ const strategies: { name: string; pick: Pick }[] = [
   },
 ];
 
+// How well each distance predicts the one-shot error of a template on a target: what limits the choice.
+const pairs: { distance: number[]; keypoint: number[]; error: number[] } = {
+  distance: [],
+  keypoint: [],
+  error: [],
+};
+for (let j = 0; j < N; j++)
+  for (let i = 0; i < N; i++)
+    if (i !== j) {
+      pairs.distance.push(embeddingDistance(j, i));
+      pairs.keypoint.push(1 - symmetric(j, i));
+      pairs.error.push(pairError.pair[j]![i]!);
+    }
+const pairCorrelations = [
+  ['embedding distance (the default)', spearman(pairs.distance, pairs.error)],
+  ['1 - key point similarity (symmetric)', spearman(pairs.keypoint, pairs.error)],
+] as const;
+
 interface Tally {
   percentile: number[];
   z: number[];
@@ -231,3 +250,9 @@ strategies.forEach((s, k) => {
   });
   console.log(`| ${s.name} | ${cells.join(' | ')} | ${(zTotal / budgets.length).toFixed(2)} |`);
 });
+console.log(
+  `\n## What limits it: Spearman of a label-free distance with the one-shot error of template j on target i (all ${pairs.error.length} ordered pairs; the oracle's distance is the error itself)\n`,
+);
+console.log('| distance | Spearman |');
+console.log('|---|---:|');
+for (const [name, r] of pairCorrelations) console.log(`| ${name} | ${r.toFixed(3)} |`);
